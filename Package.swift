@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// hookrelay: a self-hosted webhook gateway. No Swift package dependencies: only the toolchain
+// and system C libraries (OpenSSL, libcurl, SQLite) through `.systemLibrary` targets.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "hookrelay",
+    products: [
+        .executable(name: "hookrelay", targets: ["hookrelay"]),
+        .executable(name: "hookrelay-fuzz-http", targets: ["hookrelay-fuzz-http"]),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLinux"),
+
+        .target(name: "HTTPServer", dependencies: ["COpenSSL", "CLinux"], swiftSettings: strict),
+        .target(name: "HookRelay", dependencies: ["HTTPServer", "COpenSSL", "CCurl", "CSQLite"], swiftSettings: strict),
+        .executableTarget(name: "hookrelay", dependencies: ["HookRelay", "HTTPServer"], swiftSettings: strict),
+        // libFuzzer driver for the HTTP parser; see scripts/fuzz-http. Without -DFUZZING it replays files.
+        .executableTarget(name: "hookrelay-fuzz-http", dependencies: ["HTTPServer"], swiftSettings: strict),
+
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "COpenSSL"], swiftSettings: strict),
+        .testTarget(name: "HookRelayTests", dependencies: ["HookRelay", "HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["hookrelay", "HTTPServer", "COpenSSL"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+/// The hookrelay version.
+public let hookrelayVersion = "0.1.0"
