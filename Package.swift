@@ -26,9 +26,10 @@ let package = Package(
         // libFuzzer driver for the HTTP parser; see scripts/fuzz-http. Without -DFUZZING it replays files.
         .executableTarget(name: "hookrelay-fuzz-http", dependencies: ["HTTPServer"], swiftSettings: strict),
 
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "COpenSSL"], swiftSettings: strict),
-        .testTarget(name: "HookRelayTests", dependencies: ["HookRelay", "HTTPServer"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["hookrelay", "HTTPServer", "COpenSSL"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["COpenSSL"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HookRelayTests", dependencies: ["HookRelay", "HTTPServer", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["hookrelay", "HTTPServer", "TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,4 +11,6 @@
 
 // glibc declares accept4 only under _GNU_SOURCE, which the prebuilt Glibc module does not see.
 extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+// Also _GNU_SOURCE only.
+extern int pthread_setname_np(pthread_t thread, const char *name);
 #endif

@@ -19,6 +19,10 @@ public struct HTTPRequestParser: Sendable {
         fatalError("not implemented")
     }
 
+    public var bufferedByteCount: Int { 0 }
+    public var isIdle: Bool { true }
+    public mutating func limitBody(to maxBytes: Int) {}
+
     /// The next event, or nil when more bytes are needed. After an error the parser is finished.
     public mutating func next() throws(HTTPParseError) -> HTTPParserEvent? {
         fatalError("not implemented")

@@ -1,1 +1,3 @@
-print("hookrelay")
+import Glibc
+
+exit(CLI.run(Array(CommandLine.arguments.dropFirst()), output: StandardOutput()))

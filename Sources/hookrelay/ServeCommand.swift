@@ -1,0 +1,148 @@
+import CLinux
+import Glibc
+import HTTPServer
+import HookRelay
+
+/// `hookrelay serve`: the edge listener.
+enum ServeCommand {
+    static let defaultCertificate = "certs/server.crt"
+    static let defaultKey = "certs/server.key"
+
+    static let spec = CommandSpec(
+        name: "serve",
+        abstract: "Receive webhooks on /hooks/<source>, verify, store and relay them.",
+        discussion: """
+        Serves plain HTTP, or TLS when --tls-cert/--tls-key are given or certs/server.crt and certs/server.key exist.
+        SIGHUP reloads the TLS pair; SIGTERM or SIGINT stop accepting, let in-flight requests finish (up to
+        --shutdown-grace) and exit 0.
+        """,
+        options: [
+            .option("listen", "address", help: "Address and port to listen on.", default: "0.0.0.0:8080"),
+            .option("tls-cert", "file", help: "PEM certificate chain (with --tls-key).", default: defaultCertificate + " when present"),
+            .option("tls-key", "file", help: "PEM private key (with --tls-cert).", default: defaultKey + " when present"),
+            .option("threads", "n", help: "Event loops, one thread each.", default: "one per core"),
+            .option("trusted-proxy", "cidr", help: "Take the client address from X-Forwarded-For/Forwarded when the peer is in this range (repeatable).",
+                    repeatable: true),
+            .option("shutdown-grace", "duration", help: "How long in-flight requests may take to finish on shutdown.", default: "10s"),
+            .option("log-level", "level", help: "trace, debug, info, notice, warning, error or critical.", default: "info"),
+            .option("log-format", "format", help: "logfmt or json.", default: "logfmt"),
+        ]
+    )
+
+    /// Validated options.
+    struct Options: Equatable {
+        var listen = ListenAddress(host: "0.0.0.0", port: 8080)
+        var tls: TLSConfiguration?
+        var threads: Int?
+        var trustedProxies: [String] = []
+        var shutdownGrace: Duration = .seconds(10)
+        var logLevel = Logger.Level.info
+        var logFormat = StreamLogHandler.Format.logfmt
+    }
+
+    /// Checks the arguments before anything runs. `fileExists` decides whether the default TLS pair is present.
+    static func validate(_ arguments: ParsedArguments, fileExists: (String) -> Bool) throws(UsageError) -> Options {
+        func fail(_ message: String) -> UsageError { UsageError(message: message, command: spec.name) }
+        var options = Options()
+        if let text = arguments.value("listen") {
+            guard let address = ListenAddress(text) else {
+                throw fail("Invalid --listen '\(text)': expected host:port such as 0.0.0.0:8080 or [::]:8443")
+            }
+            options.listen = address
+        }
+        switch (arguments.value("tls-cert"), arguments.value("tls-key")) {
+        case let (cert?, key?):
+            guard fileExists(cert) else { throw fail("--tls-cert file not found: \(cert)") }
+            guard fileExists(key) else { throw fail("--tls-key file not found: \(key)") }
+            options.tls = TLSConfiguration(certificatePath: cert, privateKeyPath: key)
+        case (nil, nil):
+            if fileExists(defaultCertificate) && fileExists(defaultKey) {
+                options.tls = TLSConfiguration(certificatePath: defaultCertificate, privateKeyPath: defaultKey)
+            }
+        default:
+            throw fail("--tls-cert and --tls-key go together")
+        }
+        if let text = arguments.value("threads") {
+            guard let n = Int(text), (1...256).contains(n) else { throw fail("Invalid --threads '\(text)': expected 1 to 256") }
+            options.threads = n
+        }
+        options.trustedProxies = arguments.all("trusted-proxy")
+        for cidr in options.trustedProxies where CIDR(cidr) == nil {
+            throw fail("Invalid --trusted-proxy '\(cidr)': expected an address or CIDR range such as 10.0.0.0/8")
+        }
+        if let text = arguments.value("shutdown-grace") {
+            guard let seconds = parseSeconds(text) else { throw fail("Invalid --shutdown-grace '\(text)': expected e.g. 10s or 500ms") }
+            options.shutdownGrace = seconds
+        }
+        if let text = arguments.value("log-level") {
+            guard let level = Logger.Level(name: text) else { throw fail("Invalid --log-level '\(text)'") }
+            options.logLevel = level
+        }
+        if let text = arguments.value("log-format") {
+            guard let format = StreamLogHandler.Format(rawValue: text) else { throw fail("Invalid --log-format '\(text)': expected logfmt or json") }
+            options.logFormat = format
+        }
+        return options
+    }
+
+    /// `500ms`, `10s`, `2m`.
+    static func parseSeconds(_ text: String) -> Duration? {
+        for (suffix, unit) in [("ms", Duration.milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60))] where text.hasSuffix(suffix) {
+            if let n = Int(text.dropLast(suffix.count)), n >= 0, n < 1_000_000 { return unit * n }
+            return nil
+        }
+        return nil
+    }
+
+    static func run(_ arguments: ParsedArguments, output: any CLIOutput) -> Int32 {
+        let options: Options
+        do {
+            options = try validate(arguments) { access($0, R_OK) == 0 }
+        } catch {
+            return CLI.usageError(error, output: output)
+        }
+        let logger = Logger(level: options.logLevel, handler: StreamLogHandler(format: options.logFormat))
+
+        // Signals are handled synchronously on this thread; every thread started after this inherits the mask.
+        signal(SIGPIPE, SIG_IGN)
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let server: HTTPServer
+        do {
+            let configuration = HTTPServer.Configuration(address: options.listen, loopCount: options.threads, tls: options.tls,
+                                                         trustedProxies: options.trustedProxies.compactMap { CIDR($0) })
+            server = try HTTPServer(configuration: configuration, logger: logger) { IngressHandler() }
+        } catch {
+            output.error("Error: \(error)")
+            return ExitCode.failure
+        }
+        server.start()
+        logger.info("listening", ["address": server.localAddress.description, "tls": "\(server.isTLS)",
+                                  "loops": "\(server.configuration.loopCount)", "version": hookrelayVersion])
+        while true {
+            var received: Int32 = 0
+            guard sigwait(&signals, &received) == 0 else { continue }
+            if received == SIGHUP {
+                guard server.isTLS else {
+                    logger.info("SIGHUP: nothing to reload")
+                    continue
+                }
+                do {
+                    try server.reloadTLS()
+                    logger.info("TLS certificate reloaded")
+                } catch {
+                    logger.error("TLS reload failed; keeping the running certificate", ["error": "\(error)"])
+                }
+                continue
+            }
+            logger.info("shutting down", ["signal": received == SIGINT ? "SIGINT" : "SIGTERM", "grace": "\(options.shutdownGrace)"])
+            server.shutdown(gracePeriod: options.shutdownGrace)
+            server.wait()
+            logger.info("stopped")
+            return ExitCode.success
+        }
+    }
+}

@@ -1,0 +1,141 @@
+public import Foundation
+import Glibc
+
+/// A fresh temporary directory, removed by `remove()`.
+public struct TemporaryDirectory {
+    public let path: String
+
+    public init(_ prefix: String = "hookrelay-test") throws {
+        var template = Array("\(NSTemporaryDirectory())/\(prefix)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw TestClientError("mkdtemp failed") }
+        path = String(cString: made)
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// Runs a program to completion; returns exit status and combined output.
+@discardableResult
+public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
+                       currentDirectory: String? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Makes a self-signed EC certificate for localhost/127.0.0.1 with the openssl CLI; returns (cert, key) paths.
+public func makeTestCertificate(in directory: TemporaryDirectory, name: String = "server", commonName: String = "localhost") throws -> (String, String) {
+    let cert = directory.file("\(name).crt"), key = directory.file("\(name).key")
+    let (status, output) = try runProgram("/usr/bin/openssl", [
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+        "-subj", "/CN=\(commonName)", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-keyout", key, "-out", cert,
+    ])
+    guard status == 0 else { throw TestClientError("openssl req failed: \(output)") }
+    return (cert, key)
+}
+
+/// The directory holding the built products (`.build/debug`), found from the running test bundle.
+public var buildProductsDirectory: String {
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var url = URL(fileURLWithPath: executable).deletingLastPathComponent()
+    while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("hookrelay").path) {
+        url = url.deletingLastPathComponent()
+    }
+    return url.path
+}
+
+/// A running `hookrelay` child process whose stderr is collected; the listening address is read from its log.
+public final class HookrelayProcess: @unchecked Sendable {
+    public let process = Process()
+    private let lock = NSLock()
+    private var collected = ""
+    private var lineWaiters: [(String, DispatchSemaphore)] = []
+
+    /// Starts `hookrelay <arguments>` in `directory`.
+    public init(_ arguments: [String], directory: String? = nil, environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: buildProductsDirectory + "/hookrelay")
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.collected += String(decoding: data, as: UTF8.self)
+            let text = self.collected
+            self.lineWaiters.removeAll { needle, semaphore in
+                if text.contains(needle) { semaphore.signal(); return true }
+                return false
+            }
+            self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Everything the process printed so far.
+    public var output: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return collected
+    }
+
+    /// Waits until the output contains `needle`; false on timeout.
+    public func waitForOutput(_ needle: String, timeout: Double = 10) -> Bool {
+        let semaphore = DispatchSemaphore(value: 0)
+        lock.lock()
+        if collected.contains(needle) {
+            lock.unlock()
+            return true
+        }
+        lineWaiters.append((needle, semaphore))
+        lock.unlock()
+        return semaphore.wait(timeout: .now() + timeout) == .success
+    }
+
+    /// The port from the `listening address=host:port` log line.
+    public func listeningPort(timeout: Double = 20) throws -> Int {
+        guard waitForOutput("msg=listening", timeout: timeout) else {
+            throw TestClientError("hookrelay did not start listening; output:\n\(output)")
+        }
+        let line = output.split(separator: "\n").first { $0.contains("msg=listening") }!
+        guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+              let port = Int(field.split(separator: ":").last!) else {
+            throw TestClientError("no address in \(line)")
+        }
+        return port
+    }
+
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for exit (up to `timeout`); returns the exit status, or nil if it is still running.
+    public func waitForExit(timeout: Double = 15) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+}
