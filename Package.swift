@@ -27,7 +27,8 @@ let package = Package(
         .executableTarget(name: "hookrelay-fuzz-http", dependencies: ["HTTPServer"], swiftSettings: strict),
 
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "COpenSSL"], swiftSettings: strict),
-        .testTarget(name: "HookRelayTests", dependencies: ["HookRelay", "HTTPServer"], swiftSettings: strict),
+        // Vectors/ holds JSON test vectors read through #filePath-relative paths, not as bundle resources.
+        .testTarget(name: "HookRelayTests", dependencies: ["HookRelay", "HTTPServer"], exclude: ["Vectors"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["hookrelay", "HTTPServer", "COpenSSL"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
