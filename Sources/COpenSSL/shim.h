@@ -10,6 +10,8 @@
 #include <openssl/x509.h>
 #include <openssl/pem.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 
 static inline long COpenSSL_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
 static inline int COpenSSL_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
@@ -22,4 +24,6 @@ static inline long COpenSSL_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mo
 static inline uint64_t COpenSSL_SSL_CTX_set_server_options(SSL_CTX *ctx) {
     return SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 }
+// EVP_PKEY_PUBLIC_KEY is an expression macro Swift cannot import; used by EVP_PKEY_fromdata.
+static inline int COpenSSL_EVP_PKEY_PUBLIC_KEY(void) { return EVP_PKEY_PUBLIC_KEY; }
 #endif
