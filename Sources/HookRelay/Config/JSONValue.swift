@@ -36,6 +36,17 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         self.doubleValue = doubleValue
     }
 
+    /// A number from JSON number syntax (`-1.5e3`), or nil if `text` is not exactly one finite JSON number.
+    public init?(_ text: String) {
+        guard let number = (try? JSONValue.parse(text))?.numberValue, number.text == text else { return nil }
+        self = number
+    }
+
+    /// The number written as the integer `value`.
+    public init(_ value: Int) {
+        self.init(text: String(value), doubleValue: Double(value))
+    }
+
     /// Whether the literal is written as an integer (no fraction, no exponent).
     public var isInteger: Bool { !text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") } }
 
