@@ -38,6 +38,8 @@ enum CLI {
     static var commands: [(spec: CommandSpec, run: (ParsedArguments, any CLIOutput) -> Int32)] {
         [
             (ServeCommand.spec, ServeCommand.run),
+            (CheckCommand.spec, CheckCommand.run),
+            (EventsCommand.spec, EventsCommand.run),
             (VersionCommand.spec, VersionCommand.run),
         ]
     }

@@ -13,10 +13,13 @@ enum ServeCommand {
         abstract: "Receive webhooks on /hooks/<source>, verify, store and relay them.",
         discussion: """
         Serves plain HTTP, or TLS when --tls-cert/--tls-key are given or certs/server.crt and certs/server.key exist.
-        SIGHUP reloads the TLS pair; SIGTERM or SIGINT stop accepting, let in-flight requests finish (up to
-        --shutdown-grace) and exit 0.
+        Refuses to start on invalid route files (see `hookrelay check`). SIGHUP reloads the route files (keeping the
+        running config if the new one is invalid) and the TLS pair; SIGTERM or SIGINT stop accepting, let in-flight
+        requests finish (up to --shutdown-grace), drain the store and exit 0.
         """,
         options: [
+            .option("routes", "dir", help: "Directory of route files (*.json).", default: "routes"),
+            .option("data", "dir", help: "Data directory (the SQLite store).", default: ".hookrelay"),
             .option("listen", "address", help: "Address and port to listen on.", default: "0.0.0.0:8080"),
             .option("tls-cert", "file", help: "PEM certificate chain (with --tls-key).", default: defaultCertificate + " when present"),
             .option("tls-key", "file", help: "PEM private key (with --tls-cert).", default: defaultKey + " when present"),
@@ -31,6 +34,8 @@ enum ServeCommand {
 
     /// Validated options.
     struct Options: Equatable {
+        var routes = "routes"
+        var data = ".hookrelay"
         var listen = ListenAddress(host: "0.0.0.0", port: 8080)
         var tls: TLSConfiguration?
         var threads: Int?
@@ -44,6 +49,8 @@ enum ServeCommand {
     static func validate(_ arguments: ParsedArguments, fileExists: (String) -> Bool) throws(UsageError) -> Options {
         func fail(_ message: String) -> UsageError { UsageError(message: message, command: spec.name) }
         var options = Options()
+        options.routes = arguments.value("routes") ?? options.routes
+        options.data = arguments.value("data") ?? options.data
         if let text = arguments.value("listen") {
             guard let address = ListenAddress(text) else {
                 throw fail("Invalid --listen '\(text)': expected host:port such as 0.0.0.0:8080 or [::]:8443")
@@ -102,6 +109,24 @@ enum ServeCommand {
             return CLI.usageError(error, output: output)
         }
         let logger = Logger(level: options.logLevel, handler: StreamLogHandler(format: options.logFormat))
+        let (loaded, diagnostics) = RouteConfig.load(directory: options.routes)
+        for diagnostic in diagnostics { output.error(diagnostic.description) }
+        guard let config = loaded else {
+            output.error("Error: invalid route files in \(options.routes); not starting (see 'hookrelay check --routes \(options.routes)')")
+            return ExitCode.failure
+        }
+        let store: SQLiteStore
+        do {
+            if access(options.data, F_OK) != 0 && mkdir(options.data, 0o700) != 0 {
+                output.error("Error: cannot create data directory \(options.data)")
+                return ExitCode.failure
+            }
+            store = try SQLiteStore(dataDirectory: options.data)
+        } catch {
+            output.error("Error: cannot open the store in \(options.data): \(error)")
+            return ExitCode.failure
+        }
+        let gateway = Gateway(config: config, store: store, logger: logger)
 
         // Signals are handled synchronously on this thread; every thread started after this inherits the mask.
         signal(SIGPIPE, SIG_IGN)
@@ -114,22 +139,30 @@ enum ServeCommand {
         do {
             let configuration = HTTPServer.Configuration(address: options.listen, loopCount: options.threads, tls: options.tls,
                                                          trustedProxies: options.trustedProxies.compactMap { CIDR($0) })
-            server = try HTTPServer(configuration: configuration, logger: logger) { IngressHandler() }
+            server = try HTTPServer(configuration: configuration, logger: logger) { IngressHandler(gateway: gateway) }
         } catch {
             output.error("Error: \(error)")
             return ExitCode.failure
         }
         server.start()
         logger.info("listening", ["address": server.localAddress.description, "tls": "\(server.isTLS)",
-                                  "loops": "\(server.configuration.loopCount)", "version": hookrelayVersion])
+                                  "loops": "\(server.configuration.loopCount)", "sources": "\(config.sources.count)",
+                                  "routes": "\(config.routes.count)", "data": options.data, "version": hookrelayVersion])
         while true {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
             if received == SIGHUP {
-                guard server.isTLS else {
-                    logger.info("SIGHUP: nothing to reload")
-                    continue
+                let (reloaded, problems) = RouteConfig.load(directory: options.routes)
+                if let reloaded {
+                    gateway.replaceConfig(reloaded)
+                    logger.info("route config reloaded", ["sources": "\(reloaded.sources.count)", "routes": "\(reloaded.routes.count)",
+                                                          "warnings": "\(problems.count)"])
+                } else {
+                    for problem in problems where problem.isError {
+                        logger.error("route config reload failed; keeping the running config", ["problem": problem.description])
+                    }
                 }
+                guard server.isTLS else { continue }
                 do {
                     try server.reloadTLS()
                     logger.info("TLS certificate reloaded")
@@ -141,6 +174,7 @@ enum ServeCommand {
             logger.info("shutting down", ["signal": received == SIGINT ? "SIGINT" : "SIGTERM", "grace": "\(options.shutdownGrace)"])
             server.shutdown(gracePeriod: options.shutdownGrace)
             server.wait()
+            store.close()
             logger.info("stopped")
             return ExitCode.success
         }

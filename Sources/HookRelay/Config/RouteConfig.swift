@@ -1,0 +1,336 @@
+import Foundation
+public import HTTPServer
+
+/// Where a destination's requests authenticate.
+public enum DestinationAuth: Sendable, Equatable {
+    /// `Authorization: Bearer <token>`
+    case bearer(Secret)
+    /// `Authorization: Basic base64(user:password)`
+    case basic(username: String, password: Secret)
+    /// A custom header, e.g. n8n's Header Auth: `X-N8N-Key: <value>`.
+    case header(name: String, value: Secret)
+}
+
+/// What a destination receives as the body.
+public enum DeliveryBody: String, Sendable, Equatable, CaseIterable {
+    /// The CloudEvents envelope (default).
+    case envelope
+    /// Only the provider payload, as JSON.
+    case data
+    /// The original bytes, content type and the provider's signature headers.
+    case raw
+}
+
+/// The kinds of destination; bridges have their response quirks handled.
+public enum DestinationKind: String, Sendable, Equatable, CaseIterable {
+    case n8n, make, zapier, http
+}
+
+/// A destination's validated settings.
+public struct DestinationSettings: Sendable, Equatable {
+    public var name: String
+    public var kind: DestinationKind
+    public var url: String
+    public var auth: DestinationAuth?
+    public var body: DeliveryBody = .envelope
+    public var timeout: Duration = .seconds(10)
+    public var concurrency: Int = 8
+    public var rateLimit: Rate?
+    public var retrySchedule: [Duration] = DestinationSettings.defaultRetrySchedule
+    public var maxAge: Duration?
+    public var signingSecret: Secret?
+    public var insecureSkipVerify = false
+
+    /// `0s 5s 5m 30m 2h 5h 10h 10h`
+    public static let defaultRetrySchedule: [Duration] = [.seconds(0), .seconds(5), .seconds(300), .seconds(1800),
+                                                          .seconds(7200), .seconds(18000), .seconds(36000), .seconds(36000)]
+}
+
+/// A source ready to serve: its settings and the factory for per-loop providers.
+public struct SourceRuntime: Sendable {
+    public let settings: SourceSettings
+    public let factory: any ProviderFactory
+}
+
+/// A route: events from `from` that match `when` go to `to`.
+public struct RouteSettings: Sendable {
+    public var name: String
+    public var from: [String]
+    public var to: [String]
+    public var condition: RouteCondition?
+}
+
+/// Every route file of a directory, validated and merged.
+public struct RouteConfig: Sendable {
+    public var sources: [String: SourceRuntime] = [:]
+    public var sourceOrder: [String] = []
+    public var destinations: [String: DestinationSettings] = [:]
+    public var routes: [RouteSettings] = []
+    public var routeTable: RouteTable
+
+    static let sourceKeys = ["name", "provider", "secrets", "publicKey", "publicURL", "verifyToken", "tolerance", "split",
+                             "maxBody", "allowIPs"]
+    static let destinationKeys = ["name", "kind", "url", "auth", "body", "timeout", "concurrency", "rateLimit", "retry",
+                                  "signingSecret", "insecureSkipVerify"]
+    static let routeKeys = ["name", "from", "to", "when"]
+
+    /// Loads every `*.json` in `directory` (sorted by name). Returns the config when there is no error, and every
+    /// diagnostic (errors and warnings) sorted by file and position.
+    public static func load(directory: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> (config: RouteConfig?, diagnostics: [ConfigDiagnostic]) {
+        var loader = Loader(environment: environment, directory: directory)
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }.sorted()
+        } catch {
+            return (nil, [ConfigDiagnostic(severity: .error, file: directory, line: 0, column: 0, path: "",
+                                           message: "cannot read the routes directory")])
+        }
+        if files.isEmpty {
+            return (nil, [ConfigDiagnostic(severity: .error, file: directory, line: 0, column: 0, path: "",
+                                           message: "no route files (*.json) in this directory")])
+        }
+        for file in files { loader.load(file: directory + "/" + file, displayName: displayPath(directory, file)) }
+        return loader.finish()
+    }
+
+    static func displayPath(_ directory: String, _ file: String) -> String {
+        (directory.hasSuffix("/") ? directory : directory + "/") + file
+    }
+}
+
+/// Loads files one by one, then resolves references across them.
+private struct Loader {
+    let environment: [String: String]
+    let directory: String
+    var diagnostics: [ConfigDiagnostic] = []
+    var config = RouteConfig(routeTable: RouteTable(routes: []))
+    var sourceDefinitions: [String: String] = [:]  // name → "file:line:col"
+    var destinationDefinitions: [String: String] = [:]
+    var routeDefinitions: [String: String] = [:]
+    /// Routes whose references are checked once every file is read.
+    var pendingRoutes: [(route: RouteSettings, object: ConfigObject, file: String)] = []
+
+    init(environment: [String: String], directory: String) {
+        self.environment = environment
+        self.directory = directory
+    }
+
+    mutating func load(file path: String, displayName: String) {
+        var decoder = ConfigDecoder(file: displayName)
+        guard let bytes = FileManager.default.contents(atPath: path).map(Array.init) else {
+            decoder.error("cannot read the file", at: SourcePosition(line: 0, column: 0), path: [])
+            diagnostics += decoder.diagnostics
+            return
+        }
+        guard let root = decoder.parse(bytes), let object = decoder.object(root, at: []) else {
+            diagnostics += decoder.diagnostics
+            return
+        }
+        decoder.checkKeys(of: object, allowed: ["sources", "destinations", "routes"])
+        for (index, item) in (decoder.optional("sources", in: object, as: .array(of: .object)) ?? []).enumerated() {
+            loadSource(item, index: index, decoder: &decoder)
+        }
+        for (index, item) in (decoder.optional("destinations", in: object, as: .array(of: .object)) ?? []).enumerated() {
+            loadDestination(item, index: index, decoder: &decoder)
+        }
+        for (index, item) in (decoder.optional("routes", in: object, as: .array(of: .object)) ?? []).enumerated() {
+            loadRoute(item, index: index, decoder: &decoder)
+        }
+        diagnostics += decoder.diagnostics
+    }
+
+    /// Checks a name is new; reports where the first one is otherwise.
+    mutating func claim(_ name: String, kind: String, in table: inout [String: String], object: ConfigObject,
+                        decoder: inout ConfigDecoder) -> Bool {
+        let position = object.member("name")?.value.position ?? object.position
+        if let first = table[name] {
+            decoder.error("\(kind) \"\(name)\" is already defined at \(first)", at: position, path: object.path.appending("name"))
+            return false
+        }
+        table[name] = "\(decoder.file):\(position.line):\(position.column)"
+        return true
+    }
+
+    mutating func secret(_ reference: String, at position: SourcePosition, path: JSONPath, decoder: inout ConfigDecoder) -> Secret? {
+        do {
+            let (secret, kind) = try Secret.resolve(reference, environment: environment, directory: directory)
+            if kind == .literal {
+                decoder.warning("literal secret; use env:NAME or file:PATH so it stays out of the route file", at: position, path: path)
+            }
+            return secret
+        } catch {
+            decoder.error(error.message, at: position, path: path)
+            return nil
+        }
+    }
+
+    mutating func loadSource(_ object: ConfigObject, index: Int, decoder: inout ConfigDecoder) {
+        guard let name = decoder.required("name", in: object, as: Loader.urlSegment) else { return }
+        guard let providerName = decoder.required("provider", in: object, as: .oneOf(ProviderRegistry.names)),
+              let preset = ProviderRegistry.preset(named: providerName) else { return }
+        decoder.checkKeys(of: object, allowed: RouteConfig.sourceKeys + preset.optionKeys)
+        var settings = SourceSettings(name: name, provider: providerName)
+        if let references = object.member("secrets") {
+            if let items = decoder.decode(references.value, at: object.path(for: "secrets"), as: .array(of: .nonEmptyString)) {
+                for (i, reference) in items.enumerated() {
+                    let value = references.value.arrayValue![i]
+                    if let secret = secret(reference, at: value.position, path: object.path(for: "secrets").appending(index: i), decoder: &decoder) {
+                        settings.secrets.append(secret)
+                    }
+                }
+            }
+        }
+        settings.publicKey = decoder.optional("publicKey", in: object, as: .nonEmptyString)
+        settings.publicURL = decoder.optional("publicURL", in: object, as: Loader.httpURL)
+        if let reference = decoder.optional("verifyToken", in: object, as: .nonEmptyString) {
+            settings.verifyToken = secret(reference, at: object["verifyToken"]!.position, path: object.path(for: "verifyToken"), decoder: &decoder)
+        }
+        settings.tolerance = decoder.optional("tolerance", in: object, as: .duration)
+        settings.split = decoder.optional("split", in: object, as: .bool) ?? true
+        settings.maxBody = decoder.optional("maxBody", in: object, as: .int(in: 1...(10 * 1024 * 1024)))
+        if let ranges = object.member("allowIPs"), let texts = decoder.decode(ranges.value, at: object.path(for: "allowIPs"), as: .array(of: .string)) {
+            for (i, text) in texts.enumerated() {
+                do {
+                    settings.allowIPs.append(try CIDR.parse(text))
+                } catch {
+                    decoder.error(error.reason, at: ranges.value.arrayValue![i].position, path: object.path(for: "allowIPs").appending(index: i))
+                }
+            }
+        }
+        let unique = claim(name, kind: "source", in: &sourceDefinitions, object: object, decoder: &decoder)
+        guard let factory = preset.configure(settings, source: object, decoder: &decoder), unique else { return }
+        config.sources[name] = SourceRuntime(settings: settings, factory: factory)
+        config.sourceOrder.append(name)
+    }
+
+    mutating func loadDestination(_ object: ConfigObject, index: Int, decoder: inout ConfigDecoder) {
+        decoder.checkKeys(of: object, allowed: RouteConfig.destinationKeys)
+        let name = decoder.required("name", in: object, as: .nonEmptyString)
+        let kind = decoder.required("kind", in: object, as: .oneOf(DestinationKind.allCases.map(\.rawValue))).flatMap(DestinationKind.init)
+        let url = decoder.required("url", in: object, as: Loader.httpURL)
+        guard let name, let kind, let url else { return }
+        var settings = DestinationSettings(name: name, kind: kind, url: url)
+        if let auth = decoder.optional("auth", in: object, as: .object) { settings.auth = loadAuth(auth, decoder: &decoder) }
+        settings.body = decoder.optional("body", in: object, as: .oneOf(DeliveryBody.allCases.map(\.rawValue))).flatMap(DeliveryBody.init) ?? .envelope
+        settings.timeout = decoder.optional("timeout", in: object, as: .duration) ?? .seconds(10)
+        settings.concurrency = decoder.optional("concurrency", in: object, as: .int(in: 1...1024)) ?? 8
+        settings.rateLimit = decoder.optional("rateLimit", in: object, as: .rate)
+        if let retry = decoder.optional("retry", in: object, as: .object) {
+            decoder.checkKeys(of: retry, allowed: ["schedule", "maxAge"])
+            settings.retrySchedule = decoder.optional("schedule", in: retry, as: .array(of: .duration, minCount: 1)) ?? settings.retrySchedule
+            settings.maxAge = decoder.optional("maxAge", in: retry, as: .duration)
+        }
+        if let reference = decoder.optional("signingSecret", in: object, as: .nonEmptyString) {
+            settings.signingSecret = secret(reference, at: object["signingSecret"]!.position, path: object.path(for: "signingSecret"), decoder: &decoder)
+        }
+        settings.insecureSkipVerify = decoder.optional("insecureSkipVerify", in: object, as: .bool) ?? false
+        if settings.insecureSkipVerify {
+            decoder.warning("insecureSkipVerify: TLS certificates of \(name) are NOT verified; anyone on the path can read and change deliveries",
+                            at: object["insecureSkipVerify"]!.position, path: object.path(for: "insecureSkipVerify"))
+        }
+        guard claim(name, kind: "destination", in: &destinationDefinitions, object: object, decoder: &decoder) else { return }
+        config.destinations[name] = settings
+    }
+
+    mutating func loadAuth(_ object: ConfigObject, decoder: inout ConfigDecoder) -> DestinationAuth? {
+        decoder.checkKeys(of: object, allowed: ["bearer", "username", "password", "header", "value"])
+        let keys = Set(object.keys)
+        if keys == ["bearer"] {
+            let reference = decoder.required("bearer", in: object, as: .nonEmptyString)
+            return reference.flatMap { secret($0, at: object["bearer"]!.position, path: object.path(for: "bearer"), decoder: &decoder) }.map { .bearer($0) }
+        }
+        if keys == ["username", "password"] {
+            let username = decoder.required("username", in: object, as: .nonEmptyString)
+            let password = decoder.required("password", in: object, as: .nonEmptyString)
+                .flatMap { secret($0, at: object["password"]!.position, path: object.path(for: "password"), decoder: &decoder) }
+            guard let username, let password else { return nil }
+            guard !username.contains(":") else {
+                decoder.error("username must not contain ':'", at: object["username"]!.position, path: object.path(for: "username"))
+                return nil
+            }
+            return .basic(username: username, password: password)
+        }
+        if keys == ["header", "value"] {
+            let header = decoder.required("header", in: object, as: Loader.headerName)
+            let value = decoder.required("value", in: object, as: .nonEmptyString)
+                .flatMap { secret($0, at: object["value"]!.position, path: object.path(for: "value"), decoder: &decoder) }
+            guard let header, let value else { return nil }
+            return .header(name: header, value: value)
+        }
+        decoder.error("auth takes {\"bearer\": …}, {\"username\": …, \"password\": …} or {\"header\": …, \"value\": …}",
+                      at: object.position, path: object.path)
+        return nil
+    }
+
+    mutating func loadRoute(_ object: ConfigObject, index: Int, decoder: inout ConfigDecoder) {
+        decoder.checkKeys(of: object, allowed: RouteConfig.routeKeys)
+        let name = decoder.required("name", in: object, as: .nonEmptyString)
+        let from = decoder.required("from", in: object, as: .array(of: .nonEmptyString, minCount: 1))
+        let to = decoder.required("to", in: object, as: .array(of: .nonEmptyString, minCount: 1))
+        var condition: RouteCondition?
+        if let when = object.member("when") {
+            condition = RouteConditionLoader.load(when.value, at: object.path(for: "when"), decoder: &decoder)
+        }
+        guard let name, let from, let to,
+              claim(name, kind: "route", in: &routeDefinitions, object: object, decoder: &decoder) else { return }
+        pendingRoutes.append((RouteSettings(name: name, from: from, to: to, condition: condition), object, decoder.file))
+    }
+
+    /// Checks route references against every file's sources and destinations.
+    mutating func finish() -> (config: RouteConfig?, diagnostics: [ConfigDiagnostic]) {
+        var used = Set<String>()
+        for (route, object, file) in pendingRoutes {
+            var decoder = ConfigDecoder(file: file)
+            var valid = true
+            for (key, names, known, kind) in [("from", route.from, Set(sourceDefinitions.keys), "source"),
+                                              ("to", route.to, Set(destinationDefinitions.keys), "destination")] {
+                let values = object[key]?.arrayValue ?? []
+                for (i, name) in names.enumerated() where !known.contains(name) {
+                    let hint = ConfigDecoder.suggestion(for: name, among: Array(known)).map { "; did you mean \"\($0)\"?" } ?? ""
+                    decoder.error("unknown \(kind) \"\(name)\"\(hint)", at: values[i].position, path: object.path(for: key).appending(index: i))
+                    valid = false
+                }
+            }
+            diagnostics += decoder.diagnostics
+            if valid {
+                config.routes.append(route)
+                used.formUnion(route.from)
+            }
+        }
+        for name in config.sourceOrder where !used.contains(name) {
+            let location = sourceDefinitions[name]!.split(separator: ":")
+            diagnostics.append(ConfigDiagnostic(severity: .warning, file: location.dropLast(2).joined(separator: ":"),
+                                                line: Int(location[location.count - 2]) ?? 0, column: Int(location.last!) ?? 0,
+                                                path: "", message: "source \"\(name)\" has no route: its events are stored but not delivered"))
+        }
+        diagnostics.sort { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) }
+        config.routeTable = RouteTable(routes: config.routes.map {
+            RouteTable.Route(name: $0.name, from: $0.from, condition: $0.condition, to: $0.to)
+        })
+        return (diagnostics.contains(where: \.isError) ? nil : config, diagnostics)
+    }
+
+    /// A source name: the URL segment of `/hooks/<name>`.
+    static let urlSegment = ConfigField<String>.nonEmptyString.map(expecting: "a name of letters, digits, '.', '_' or '-'") { name throws(ConfigValueError) in
+        guard name.count <= 64, name.utf8.allSatisfy({ ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }),
+              name != ".", name != ".." else {
+            throw ConfigValueError("invalid source name \"\(name)\": use letters, digits, '.', '_' or '-' (at most 64)")
+        }
+        return name
+    }
+
+    static let httpURL = ConfigField<String>.nonEmptyString.map(expecting: "an http:// or https:// URL") { text throws(ConfigValueError) in
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = url.host, !host.isEmpty else {
+            throw ConfigValueError("invalid URL \"\(text.prefix(80))\": expected http:// or https:// with a host")
+        }
+        guard url.user == nil && url.password == nil else { throw ConfigValueError("put credentials in auth, not in the URL") }
+        return text
+    }
+
+    static let headerName = ConfigField<String>.nonEmptyString.map(expecting: "a header name") { name throws(ConfigValueError) in
+        guard name.utf8.allSatisfy({ HTTPTokenCharacters.isTokenCharacter($0) }) else { throw ConfigValueError("invalid header name \"\(name)\"") }
+        return name
+    }
+}

@@ -1,0 +1,70 @@
+public import HTTPServer
+
+/// A source's settings after validation, with secrets resolved. Keys as in DESIGN.md §5.
+public struct SourceSettings: Sendable {
+    /// The URL segment: `/hooks/<name>`.
+    public var name: String
+    /// The preset name (`stripe`, `hmac`, `none`, …).
+    public var provider: String
+    /// Several during rotation; any one may match.
+    public var secrets: [Secret]
+    /// Asymmetric providers' public key, in the provider's own encoding.
+    public var publicKey: String?
+    /// The URL exactly as the provider calls it (URL-signing providers).
+    public var publicURL: String?
+    /// Meta's GET handshake token.
+    public var verifyToken: Secret?
+    /// Timestamp tolerance; nil: the preset's default.
+    public var tolerance: Duration?
+    /// Split batches into one envelope per item (default true).
+    public var split: Bool
+    /// A lower body limit than the server's, in bytes.
+    public var maxBody: Int?
+    /// Client addresses allowed to post (empty: all).
+    public var allowIPs: [CIDR]
+
+    public init(name: String, provider: String, secrets: [Secret] = [], publicKey: String? = nil, publicURL: String? = nil,
+                verifyToken: Secret? = nil, tolerance: Duration? = nil, split: Bool = true, maxBody: Int? = nil,
+                allowIPs: [CIDR] = []) {
+        self.name = name
+        self.provider = provider
+        self.secrets = secrets
+        self.publicKey = publicKey
+        self.publicURL = publicURL
+        self.verifyToken = verifyToken
+        self.tolerance = tolerance
+        self.split = split
+        self.maxBody = maxBody
+        self.allowIPs = allowIPs
+    }
+}
+
+/// Makes a source's ``Provider`` once per event loop (each gets its own keyed HMAC contexts).
+public protocol ProviderFactory: Sendable {
+    func makeProvider() -> any Provider
+}
+
+/// A provider preset: its name, the extra source keys it takes, and how it validates a source into a factory.
+public protocol ProviderPreset {
+    /// The `provider` value in route files.
+    static var name: String { get }
+    /// Source keys beyond the common ones (`name provider secrets publicKey publicURL verifyToken tolerance split maxBody allowIPs`).
+    static var optionKeys: [String] { get }
+    /// Checks `settings` and the preset's own keys in `source`, reporting problems to `decoder`; nil when invalid.
+    static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)?
+}
+
+/// Every preset, by name. Adding a provider: one file with a ``ProviderPreset`` and one line here.
+public enum ProviderRegistry {
+    public static let presets: [any ProviderPreset.Type] = [
+        StripePreset.self,
+        GenericHMACPreset.self,
+        UnsignedPreset.self,
+    ]
+
+    public static func preset(named name: String) -> (any ProviderPreset.Type)? {
+        presets.first { $0.name == name }
+    }
+
+    public static var names: [String] { presets.map { $0.name } }
+}
