@@ -20,7 +20,9 @@
 /// input they stay inside the buffer and return `nil` or some range within it, but the answer is unspecified.
 ///
 /// Ranges are byte offsets into the buffer passed in. A value range starts at the value's first byte and ends after
-/// its last (a string's range includes both quotes); surrounding whitespace is never included. When an object has
+/// its last (a string's range includes both quotes); surrounding whitespace is never included. Functions that look
+/// inside an object or array use only the start of the range they are given (and never read past its end), so
+/// `start..<bytes.count` works as well as the exact range; scalar decoders need the exact range. When an object has
 /// the same key twice, lookups find the **first** one (like gjson and simdjson; unlike `JSON.parse`, where the last
 /// wins). Providers do not send duplicate keys, and stopping at the first match keeps lookups short.
 public enum RawJSON {
@@ -50,6 +52,7 @@ public enum RawJSON {
 
     /// The JSON type of a value, known from its first byte.
     public enum Kind: Sendable, Hashable {
+        /// `{` `[` `"` `-`/digit, `t`/`f`, `n`.
         case object, array, string, number, bool, null
     }
 
@@ -67,57 +70,89 @@ public enum RawJSON {
     /// An empty path is the top-level value itself. A `.key` step needs an object, an `.index` step an array;
     /// anything else is "not found".
     public static func range(of path: [PathComponent], in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
-        guard let root = valueRange(in: bytes) else { return nil }
-        return range(of: path, inValueAt: root, in: bytes)
+        guard !path.isEmpty else { return valueRange(in: bytes) }
+        // A container lookup needs only where the container starts: no pass over the whole payload to find its end.
+        let start = skipWhitespace(bytes, 0, bytes.count)
+        guard start < bytes.count else { return nil }
+        return range(of: path, inValueAt: start..<bytes.count, in: bytes)
     }
 
     /// The range of the value at `path` inside the value at `range` (for example one element of a batch).
     public static func range(of path: [PathComponent], inValueAt range: Range<Int>,
                              in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
-        var current = range
-        for component in path {
-            switch component {
-            case .key(let key):
-                guard let next = member(key, inObjectAt: current, in: bytes) else { return nil }
-                current = next
-            case .index(let index):
-                guard let next = element(index, inArrayAt: current, in: bytes) else { return nil }
-                current = next
-            }
-        }
-        return current
+        guard let (start, end) = bounds(of: range, in: bytes),
+              let valueStart = valueStart(of: path, from: start, end: end, in: bytes),
+              let valueEnd = skipValue(bytes, valueStart, end) else { return nil }
+        return valueStart..<valueEnd
     }
 
     /// The range of the member named `key` in the object at `range`; `nil` if there is none or it is not an object.
     public static func member(_ key: String, inObjectAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
-        guard let (start, end) = bounds(of: range, in: bytes), bytes[start] == JSONByte.openBrace else { return nil }
-        return withUTF8(of: key) { key in
-            var i = skipWhitespace(bytes, start + 1, end)
-            while i < end, bytes[i] == JSONByte.quote {
-                guard let afterKey = skipStringBody(bytes, i + 1, end) else { return nil }
-                let isMatch = rawString(bytes, (i + 1)..<(afterKey - 1), equals: key)
-                i = skipWhitespace(bytes, afterKey, end)
-                guard i < end, bytes[i] == JSONByte.colon else { return nil }
-                i = skipWhitespace(bytes, i + 1, end)
-                guard i < end, let valueEnd = skipValue(bytes, i, end) else { return nil }
-                if isMatch { return i..<valueEnd }
-                i = skipWhitespace(bytes, valueEnd, end)
-                guard i < end, bytes[i] == JSONByte.comma else { return nil }
-                i = skipWhitespace(bytes, i + 1, end)
-            }
-            return nil
-        }
+        guard let (start, end) = bounds(of: range, in: bytes),
+              let valueStart = withUTF8(of: key, { memberStart($0, inObjectAt: start, end: end, in: bytes) }),
+              let valueEnd = skipValue(bytes, valueStart, end) else { return nil }
+        return valueStart..<valueEnd
     }
 
     /// The range of element `index` of the array at `range`; `nil` if out of bounds or not an array.
     public static func element(_ index: Int, inArrayAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
-        guard index >= 0, let elements = elements(ofArrayAt: range, in: bytes) else { return nil }
-        var remaining = index
-        for element in elements {
-            if remaining == 0 { return element }
-            remaining -= 1
+        guard let (start, end) = bounds(of: range, in: bytes),
+              let valueStart = elementStart(index, inArrayAt: start, end: end, in: bytes),
+              let valueEnd = skipValue(bytes, valueStart, end) else { return nil }
+        return valueStart..<valueEnd
+    }
+
+    /// Where the value at `path` starts, descending from the value at `start`. Values on the path are entered, never
+    /// skipped to their end; only the members and elements before them are skipped.
+    static func valueStart(of path: [PathComponent], from start: Int, end: Int, in bytes: UnsafeRawBufferPointer) -> Int? {
+        var current = start
+        for component in path {
+            let next: Int?
+            switch component {
+            case .key(let key): next = withUTF8(of: key) { memberStart($0, inObjectAt: current, end: end, in: bytes) }
+            case .index(let index): next = elementStart(index, inArrayAt: current, end: end, in: bytes)
+            }
+            guard let next else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// Where the value of the first member named `key` (UTF-8) starts in the object starting at `start`.
+    static func memberStart(_ key: UnsafeRawBufferPointer, inObjectAt start: Int, end: Int, in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard start < end, bytes[start] == JSONByte.openBrace else { return nil }
+        var i = skipWhitespace(bytes, start + 1, end)
+        while i < end, bytes[i] == JSONByte.quote {
+            guard let afterKey = skipStringBody(bytes, i + 1, end) else { return nil }
+            let isMatch = rawString(bytes, (i + 1)..<(afterKey - 1), equals: key)
+            i = skipWhitespace(bytes, afterKey, end)
+            guard i < end, bytes[i] == JSONByte.colon else { return nil }
+            i = skipWhitespace(bytes, i + 1, end)
+            guard i < end else { return nil }
+            if isMatch { return i }
+            guard let valueEnd = skipValue(bytes, i, end) else { return nil }
+            i = skipWhitespace(bytes, valueEnd, end)
+            guard i < end, bytes[i] == JSONByte.comma else { return nil }
+            i = skipWhitespace(bytes, i + 1, end)
         }
         return nil
+    }
+
+    /// Where element `index` starts in the array starting at `start`.
+    static func elementStart(_ index: Int, inArrayAt start: Int, end: Int, in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard index >= 0, start < end, bytes[start] == JSONByte.openBracket else { return nil }
+        var i = skipWhitespace(bytes, start + 1, end)
+        guard i < end, bytes[i] != JSONByte.closeBracket else { return nil }
+        var remaining = index
+        while remaining > 0 {
+            guard let valueEnd = skipValue(bytes, i, end) else { return nil }
+            i = skipWhitespace(bytes, valueEnd, end)
+            guard i < end, bytes[i] == JSONByte.comma else { return nil }
+            i = skipWhitespace(bytes, i + 1, end)
+            guard i < end else { return nil }
+            remaining -= 1
+        }
+        return i
     }
 
     // MARK: Iteration
@@ -146,6 +181,7 @@ public enum RawJSON {
         var isStarted = false
         var isFinished = false
 
+        /// Elements from just after the `[` at `position - 1`, never reading at or past `end`.
         init(bytes: UnsafeRawBufferPointer, position: Int, end: Int) {
             self.bytes = bytes
             self.position = position
@@ -180,6 +216,11 @@ public enum RawJSON {
         public let keyRange: Range<Int>
         /// The member's value.
         public let valueRange: Range<Int>
+
+        /// The decoded name, read from the buffer the member came from.
+        public func key(in bytes: UnsafeRawBufferPointer) -> String {
+            RawJSON.string(at: keyRange, in: bytes) ?? ""
+        }
     }
 
     /// The members of one object, produced by ``members(ofObjectAt:in:)``.
@@ -192,6 +233,7 @@ public enum RawJSON {
         var isStarted = false
         var isFinished = false
 
+        /// Members from just after the `{` at `position - 1`, never reading at or past `end`.
         init(bytes: UnsafeRawBufferPointer, position: Int, end: Int) {
             self.bytes = bytes
             self.position = position
@@ -301,6 +343,7 @@ enum JSONByte {
 }
 
 extension RawJSON {
+    /// Whether `byte` is JSON whitespace: space, tab, CR or LF.
     @inline(__always)
     static func isWhitespace(_ byte: UInt8) -> Bool {
         byte == JSONByte.space || byte == JSONByte.newline || byte == JSONByte.carriageReturn || byte == JSONByte.tab
@@ -314,6 +357,7 @@ extension RawJSON {
         return (range.lowerBound, end)
     }
 
+    /// The first index at or after `start` that is not whitespace (or `end`).
     @inline(__always)
     static func skipWhitespace(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int {
         var i = start
@@ -472,6 +516,7 @@ extension RawJSON {
         return o
     }
 
+    /// The value of four hex digits at `start`; `nil` if any is not a hex digit or they run past `end`.
     @inline(__always)
     static func hex4(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> UInt16? {
         guard start + 4 <= end else { return nil }
@@ -483,6 +528,7 @@ extension RawJSON {
         return value
     }
 
+    /// The value of one hex digit (either case).
     @inline(__always)
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
@@ -558,7 +604,9 @@ extension RawJSON {
 
 /// Byte-parallel tests on eight bytes at once ("SIMD within a register"); exact as yes/no answers.
 enum SWAR {
+    /// 0x01 in every byte.
     static let ones: UInt64 = 0x0101_0101_0101_0101
+    /// 0x80 in every byte (the high bits).
     static let highs: UInt64 = 0x8080_8080_8080_8080
 
     /// Whether any byte of `word` equals `byte`.
