@@ -126,14 +126,17 @@ public enum FormURLEncoded {
 
 /// Why a form body could not be decoded: where, and a short reason that never echoes the body.
 public struct FormURLEncodedError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong; private detail that can grow without breaking callers.
     enum Code: Sendable, Equatable {
         case invalidPercentEscape, invalidUTF8
     }
 
+    /// What went wrong.
     let code: Code
     /// The byte offset of the bad escape, or of the start of the name/value that is not UTF-8.
     public let offset: Int
 
+    /// An error of kind `code` at byte `offset`.
     init(_ code: Code, at offset: Int) {
         self.code = code
         self.offset = offset

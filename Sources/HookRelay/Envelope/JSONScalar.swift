@@ -1,8 +1,12 @@
 /// A JSON value as routing and normalization see it: scalars decoded, objects and arrays left as byte ranges.
 public enum JSONScalar: Sendable, Hashable {
+    /// A string, escapes decoded.
     case string(String)
+    /// A number, literal text kept.
     case number(JSONNumber)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
     /// An object, as its range in the scanned buffer.
     case object(Range<Int>)
@@ -17,6 +21,7 @@ public enum JSONScalar: Sendable, Hashable {
 public struct JSONNumber: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The literal text, for example `-12.50e3`.
     public let text: String
+    /// The value, for exact comparisons.
     let value: NumericValue
 
     /// A number from its JSON literal text; `nil` unless `text` is exactly one RFC 8259 number.
@@ -28,6 +33,7 @@ public struct JSONNumber: Sendable, Hashable, Comparable, CustomStringConvertibl
         self.init(text: text, value: parsed)
     }
 
+    /// A number whose `text` the caller has already parsed into `value`.
     init(text: String, value: NumericValue) {
         self.text = text
         self.value = value
@@ -48,7 +54,9 @@ public struct JSONNumber: Sendable, Hashable, Comparable, CustomStringConvertibl
 
 /// A number's value: exact for integer literals in `Int64` range, else the nearest `Double`.
 struct NumericValue: Sendable, Hashable {
+    /// The exact value of an integer literal that fits in `Int64`.
     let integer: Int64?
+    /// The nearest `Double` (infinite when the literal overflows).
     let double: Double
 
     /// Parses a number token already checked against the grammar.
@@ -107,6 +115,7 @@ struct NumericValue: Sendable, Hashable {
         return 0
     }
 
+    /// Numeric equality (see ``compare(_:)``).
     static func == (lhs: NumericValue, rhs: NumericValue) -> Bool { lhs.compare(rhs) == 0 }
 
     /// Consistent with the numeric equality above: integral values in `Int64` range hash as that integer.

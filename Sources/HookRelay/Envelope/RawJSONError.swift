@@ -2,16 +2,19 @@
 ///
 /// The reason never echoes payload bytes, so it is safe to put in a 400 response or a log line.
 public struct RawJSONError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong; private detail that can grow without breaking callers.
     enum Code: Sendable, Equatable {
         case empty, byteOrderMark, unexpectedEnd, expectedValue, expectedKey, expectedColon
         case expectedCommaOrBrace, expectedCommaOrBracket, invalidLiteral, invalidNumber
         case controlCharacter, invalidEscape, invalidUnicodeEscape, invalidUTF8, tooDeep, trailingCharacters
     }
 
+    /// What went wrong.
     let code: Code
     /// The byte offset (from the start of the scanned buffer) at which the payload stopped being valid JSON.
     public let offset: Int
 
+    /// An error of kind `code` at byte `offset`.
     init(_ code: Code, at offset: Int) {
         self.code = code
         self.offset = offset
