@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["COpenSSL"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         // Vectors/ and Golden/ hold files read through #filePath-relative paths, not as bundle resources.
-        .testTarget(name: "HookRelayTests", dependencies: ["HookRelay", "HTTPServer", "TestSupport"], exclude: ["Vectors"],
+        .testTarget(name: "HookRelayTests", dependencies: ["HookRelay", "HTTPServer", "TestSupport"], exclude: ["Vectors", "Golden"],
                     swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["hookrelay", "HTTPServer", "TestSupport"], swiftSettings: strict),
     ],

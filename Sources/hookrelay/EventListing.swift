@@ -26,7 +26,7 @@ enum EventListing {
     static func table(_ events: [StoredEvent]) -> String {
         let header = ["RECEIVED", "ID", "SOURCE", "TYPE", "STATUS", "DELIVERED"]
         let rows = events.map { event in
-            [RFC3339.format(unixMilliseconds: event.receivedAt, fractional: false), event.id, event.source, event.type,
+            [RFC3339.string(fromUnixSeconds: event.receivedAt / 1000), event.id, event.source, event.type,
              status(event), "\(event.summary.delivered)/\(event.summary.total)"]
         }
         return alignedTable(header: header, rows: rows, empty: "no events")

@@ -95,11 +95,11 @@ struct ConfigJSONTests {
         #expect(numbers[6].doubleValue == 0.02)
         #expect(numbers[7].isInteger)
         #expect(numbers[7].doubleValue == 1.2345678901234568e29)
-        #expect(JSONNumber("-1.5e3")?.doubleValue == -1500)
-        #expect(JSONNumber(" 1") == nil)
-        #expect(JSONNumber("01") == nil)
-        #expect(JSONNumber("\"1\"") == nil)
-        #expect(JSONNumber(-7).text == "-7")
+        #expect(ConfigNumber("-1.5e3")?.doubleValue == -1500)
+        #expect(ConfigNumber(" 1") == nil)
+        #expect(ConfigNumber("01") == nil)
+        #expect(ConfigNumber("\"1\"") == nil)
+        #expect(ConfigNumber(-7).text == "-7")
     }
 
     @Test func acceptsScalarDocumentsAndWhitespace() throws {

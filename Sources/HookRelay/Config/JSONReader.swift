@@ -246,7 +246,7 @@ struct JSONReader {
         return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 
-    private mutating func readNumber() throws(JSONSyntaxError) -> JSONNumber {
+    private mutating func readNumber() throws(JSONSyntaxError) -> ConfigNumber {
         let numberStart = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, Self.isDigit(bytes[index]) else {
@@ -275,7 +275,7 @@ struct JSONReader {
         }
         let text = String(decoding: bytes[numberStart..<index], as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw .numberOutOfRange(at: errorPosition(numberStart)) }
-        return JSONNumber(text: text, doubleValue: value)
+        return ConfigNumber(text: text, doubleValue: value)
     }
 
     private mutating func skipDigits() {

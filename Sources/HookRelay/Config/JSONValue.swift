@@ -24,7 +24,7 @@ public struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConver
 }
 
 /// A JSON number: the literal exactly as written, with numeric views.
-public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
+public struct ConfigNumber: Sendable, Hashable, CustomStringConvertible {
     /// The literal as it appears in the source, such as `-12`, `0.5` or `1e3`.
     public let text: String
     /// The value as the nearest `Double` (always finite: larger literals are rejected by the parser).
@@ -90,7 +90,7 @@ public struct JSONValue: Sendable, Equatable {
         /// `true` or `false`.
         case bool(Bool)
         /// A number, keeping its literal text.
-        case number(JSONNumber)
+        case number(ConfigNumber)
         /// A string, escapes decoded.
         case string(String)
         /// An array of nodes.
@@ -117,7 +117,7 @@ public struct JSONValue: Sendable, Equatable {
     public var boolValue: Bool? { if case .bool(let value) = kind { value } else { nil } }
 
     /// The number, if the node is one.
-    public var numberValue: JSONNumber? { if case .number(let value) = kind { value } else { nil } }
+    public var numberValue: ConfigNumber? { if case .number(let value) = kind { value } else { nil } }
 
     /// The string, if the node is one.
     public var stringValue: String? { if case .string(let value) = kind { value } else { nil } }

@@ -76,8 +76,12 @@ public struct RouteConfig: Sendable {
 
     /// Loads every `*.json` in `directory` (sorted by name). Returns the config when there is no error, and every
     /// diagnostic (errors and warnings) sorted by file and position.
-    public static func load(directory: String, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> (config: RouteConfig?, diagnostics: [ConfigDiagnostic]) {
+    public static func load(directory: String) -> (config: RouteConfig?, diagnostics: [ConfigDiagnostic]) {
+        load(directory: directory, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// ``load(directory:)`` with the environment `env:` references read from.
+    public static func load(directory: String, environment: [String: String]) -> (config: RouteConfig?, diagnostics: [ConfigDiagnostic]) {
         var loader = Loader(environment: environment, directory: directory)
         let files: [String]
         do {
@@ -104,7 +108,7 @@ private struct Loader {
     let environment: [String: String]
     let directory: String
     var diagnostics: [ConfigDiagnostic] = []
-    var config = RouteConfig(routeTable: RouteTable(routes: []))
+    var config = RouteConfig(routeTable: RouteTable([]))
     var sourceDefinitions: [String: String] = [:]  // name → "file:line:col"
     var destinationDefinitions: [String: String] = [:]
     var routeDefinitions: [String: String] = [:]
@@ -141,7 +145,7 @@ private struct Loader {
     }
 
     /// Checks a name is new; reports where the first one is otherwise.
-    mutating func claim(_ name: String, kind: String, in table: inout [String: String], object: ConfigObject,
+    static func claim(_ name: String, kind: String, in table: inout [String: String], object: ConfigObject,
                         decoder: inout ConfigDecoder) -> Bool {
         let position = object.member("name")?.value.position ?? object.position
         if let first = table[name] {
@@ -198,7 +202,7 @@ private struct Loader {
                 }
             }
         }
-        let unique = claim(name, kind: "source", in: &sourceDefinitions, object: object, decoder: &decoder)
+        let unique = Loader.claim(name, kind: "source", in: &sourceDefinitions, object: object, decoder: &decoder)
         guard let factory = preset.configure(settings, source: object, decoder: &decoder), unique else { return }
         config.sources[name] = SourceRuntime(settings: settings, factory: factory)
         config.sourceOrder.append(name)
@@ -229,7 +233,7 @@ private struct Loader {
             decoder.warning("insecureSkipVerify: TLS certificates of \(name) are NOT verified; anyone on the path can read and change deliveries",
                             at: object["insecureSkipVerify"]!.position, path: object.path(for: "insecureSkipVerify"))
         }
-        guard claim(name, kind: "destination", in: &destinationDefinitions, object: object, decoder: &decoder) else { return }
+        guard Loader.claim(name, kind: "destination", in: &destinationDefinitions, object: object, decoder: &decoder) else { return }
         config.destinations[name] = settings
     }
 
@@ -273,7 +277,7 @@ private struct Loader {
             condition = RouteConditionLoader.load(when.value, at: object.path(for: "when"), decoder: &decoder)
         }
         guard let name, let from, let to,
-              claim(name, kind: "route", in: &routeDefinitions, object: object, decoder: &decoder) else { return }
+              Loader.claim(name, kind: "route", in: &routeDefinitions, object: object, decoder: &decoder) else { return }
         pendingRoutes.append((RouteSettings(name: name, from: from, to: to, condition: condition), object, decoder.file))
     }
 
@@ -305,22 +309,23 @@ private struct Loader {
                                                 path: "", message: "source \"\(name)\" has no route: its events are stored but not delivered"))
         }
         diagnostics.sort { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) }
-        config.routeTable = RouteTable(routes: config.routes.map {
-            RouteTable.Route(name: $0.name, from: $0.from, condition: $0.condition, to: $0.to)
-        })
+        config.routeTable = RouteTable(config.routes.map { Route(name: $0.name, from: $0.from, when: $0.condition, to: $0.to) })
         return (diagnostics.contains(where: \.isError) ? nil : config, diagnostics)
     }
 
     /// A source name: the URL segment of `/hooks/<name>`.
-    static let urlSegment = ConfigField<String>.nonEmptyString.map(expecting: "a name of letters, digits, '.', '_' or '-'") { name throws(ConfigValueError) in
+    static var urlSegment: ConfigField<String> {
+        ConfigField<String>.nonEmptyString.map(expecting: "a name of letters, digits, '.', '_' or '-'") { name throws(ConfigValueError) in
         guard name.count <= 64, name.utf8.allSatisfy({ ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }),
               name != ".", name != ".." else {
             throw ConfigValueError("invalid source name \"\(name)\": use letters, digits, '.', '_' or '-' (at most 64)")
         }
         return name
     }
+    }
 
-    static let httpURL = ConfigField<String>.nonEmptyString.map(expecting: "an http:// or https:// URL") { text throws(ConfigValueError) in
+    static var httpURL: ConfigField<String> {
+        ConfigField<String>.nonEmptyString.map(expecting: "an http:// or https:// URL") { text throws(ConfigValueError) in
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty else {
             throw ConfigValueError("invalid URL \"\(text.prefix(80))\": expected http:// or https:// with a host")
@@ -328,9 +333,17 @@ private struct Loader {
         guard url.user == nil && url.password == nil else { throw ConfigValueError("put credentials in auth, not in the URL") }
         return text
     }
+    }
 
-    static let headerName = ConfigField<String>.nonEmptyString.map(expecting: "a header name") { name throws(ConfigValueError) in
-        guard name.utf8.allSatisfy({ HTTPTokenCharacters.isTokenCharacter($0) }) else { throw ConfigValueError("invalid header name \"\(name)\"") }
+    static var headerName: ConfigField<String> {
+        ConfigField<String>.nonEmptyString.map(expecting: "a header name") { name throws(ConfigValueError) in
+        guard name.utf8.allSatisfy(isTokenCharacter) else { throw ConfigValueError("invalid header name \"\(name)\"") }
         return name
+    }
+    }
+
+    /// RFC 9110 tchar.
+    static func isTokenCharacter(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(c)
     }
 }

@@ -59,7 +59,7 @@ public final class IngressHandler: HTTPRequestHandler {
     public func bodyLimit(for head: HTTPRequestHead) -> Int? {
         guard head.target.hasPrefix(Self.hooksPrefix) else { return nil }
         let name = Self.sourceName(in: head.target)
-        return refresh().sources[name]?.settings.maxBody
+        return refresh().sources[String(name)]?.settings.maxBody
     }
 
     static func sourceName(in target: String) -> Substring {
@@ -153,13 +153,13 @@ public final class IngressHandler: HTTPRequestHandler {
     /// The envelope, routes and record to store for one normalized event.
     private func makeRecord(_ event: NormalizedEvent, source: SourceSettings, webhook: WebhookRequest, config: RouteConfig) -> NewEvent {
         let id = makeUUIDv7(unixMilliseconds: UInt64(webhook.receivedAt))
-        let envelope = Envelope(id: id, source: "/hooks/\(source.name)", type: "\(source.provider).\(event.type)",
-                                time: RFC3339.format(unixMilliseconds: event.time ?? webhook.receivedAt, fractional: event.time == nil),
-                                subject: event.subject, data: event.data, provider: source.provider,
+        let time = event.time.map { $0 % 1000 == 0 ? RFC3339.string(fromUnixSeconds: $0 / 1000) : RFC3339.string(fromUnixMilliseconds: $0) }
+        let envelope = Envelope(id: id, source: Envelope.source(forSourceNamed: source.name), type: "\(source.provider).\(event.type)",
+                                time: time ?? RFC3339.string(fromUnixMilliseconds: webhook.receivedAt),
+                                subject: event.subject, data: event.data[...], provider: source.provider,
                                 providerEventID: event.providerEventID,
-                                receivedAt: RFC3339.format(unixMilliseconds: webhook.receivedAt, fractional: true))
-        let deliveries = config.routeTable.plan(for: RoutableEvent(envelope: envelope, sourceName: source.name))
-            .map { PlannedDelivery(route: $0.route, destination: $0.destination) }
+                                receivedAt: RFC3339.string(fromUnixMilliseconds: webhook.receivedAt))
+        let deliveries = config.routeTable.plan(for: envelope)
         return NewEvent(id: id, source: source.name, provider: source.provider, providerEventID: event.providerEventID,
                         type: envelope.type, subject: event.subject, time: envelope.time, receivedAt: webhook.receivedAt,
                         rawHeaders: webhook.headers.raw, rawBody: webhook.body, envelope: envelope.encoded(), deliveries: deliveries)

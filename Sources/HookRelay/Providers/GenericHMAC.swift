@@ -54,7 +54,7 @@ public enum GenericHMACPreset: ProviderPreset {
             default: key = secret.bytes
             }
             guard let key, !key.isEmpty else {
-                decoder.error("secret is not valid \(secretEncoding ?? "")", at: source.position, path: source.path.appending("secrets").appending(index: index))
+                decoder.error("secret is not valid \(secretEncoding)", at: source.position, path: source.path.appending("secrets").appending(index: index))
                 continue
             }
             keys.append(key)
@@ -62,7 +62,7 @@ public enum GenericHMACPreset: ProviderPreset {
         guard decoder.diagnostics.filter(\.isError).count == errorsBefore, let header, let fields else { return nil }
         let digest: DigestAlgorithm = algorithm == "sha1" ? .sha1 : algorithm == "sha512" ? .sha512 : .sha256
         return Factory(configuration: GenericHMACProvider.Configuration(
-            header: header, digest: digest, isBase64: encoding == "base64", prefix: prefix ?? "", template: template,
+            header: header, digest: digest, isBase64: encoding == "base64", prefix: prefix, template: template,
             timestampHeader: timestampHeader, timestampInMilliseconds: timestampUnit == "ms", idHeader: idHeader,
             tolerance: settings.tolerance, fields: fields), keys: keys)
     }
@@ -245,7 +245,7 @@ struct EventFieldOptions: Sendable {
         var isJSON = false
         switch request.mediaType {
         case "application/x-www-form-urlencoded":
-            guard let pairs = FormURLEncoded.parse(request.body) else { throw NormalizationFailure("malformed form body") }
+            guard let pairs = try? FormURLEncoded.parse(request.body) else { throw NormalizationFailure("malformed form body") }
             data = FormURLEncoded.jsonObject(pairs)
         case "application/json", _ where request.mediaType.hasSuffix("+json"):
             try Payload.validateJSON(request.body)

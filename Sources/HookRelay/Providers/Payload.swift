@@ -2,11 +2,15 @@
 enum Payload {
     /// Throws unless `body` is one well-formed JSON value.
     static func validateJSON(_ body: [UInt8]) throws(NormalizationFailure) {
-        do {
-            try body.withUnsafeBytes { buffer throws(RawJSONError) in try RawJSON.validate(buffer) }
-        } catch {
-            throw NormalizationFailure("body is not valid JSON: \(error.reason) at byte \(error.offset)")
+        let failure = body.withUnsafeBytes { buffer -> RawJSONError? in
+            do throws(RawJSONError) {
+                try RawJSON.validate(buffer)
+                return nil
+            } catch {
+                return error
+            }
         }
+        if let failure { throw NormalizationFailure("body is not valid JSON: \(failure.reason) at byte \(failure.offset)") }
     }
 
     /// The string at `path`, if there is one.
