@@ -1,0 +1,146 @@
+import Glibc
+import Synchronization
+
+/// Reads a hookrelay database through its own read-only connection, alongside a running `serve` (WAL lets
+/// readers in other processes see every committed transaction without blocking the writer).
+///
+/// ```swift
+/// let reader = try SQLiteStoreReader(dataDirectory: ".hookrelay")
+/// for event in try reader.events(limit: 20) { print(event.id, event.summary) }
+/// ```
+public final class SQLiteStoreReader: EventStoreReader {
+    private let connection: Mutex<SQLiteConnection?>
+
+    /// Opens `<dataDirectory>/hookrelay.db` read-only; fails if it is missing or not at this build's schema.
+    public convenience init(dataDirectory: String) throws(StoreError) {
+        try self.init(path: SQLiteStore.databasePath(in: dataDirectory))
+    }
+
+    init(path: String, busyTimeoutMillis: Int32 = 5000) throws(StoreError) {
+        guard access(path, F_OK) == 0 else { throw .databaseMissing(path: path) }
+        let db = try SQLiteConnection(path: path, mode: .readOnly, busyTimeoutMillis: busyTimeoutMillis)
+        try db.execute("PRAGMA query_only = ON", context: "set query_only")
+        try StoreSchema.verify(db)
+        connection = Mutex(db)
+    }
+
+    deinit { close() }
+
+    /// Closes the connection; later reads fail with `StoreError.Kind.closed`. Idempotent.
+    public func close() {
+        connection.withLock { db in
+            db?.close()
+            db = nil
+        }
+    }
+
+    public func events(matching filter: EventFilter) throws(StoreError) -> [StoredEvent] {
+        try read { db throws(StoreError) in
+            var sql = "SELECT \(Self.eventColumns) FROM events"
+            var conditions: [String] = []
+            if filter.source != nil { conditions.append("source = :source") }
+            if filter.typeGlob != nil { conditions.append("type GLOB :type") }
+            if filter.receivedSince != nil { conditions.append("received_at >= :since") }
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            // rowid breaks ties in insertion order and is part of every index, so no sort step is needed.
+            sql += " ORDER BY received_at DESC, rowid DESC LIMIT :limit"
+            let statement = try db.cachedStatement(sql, context: "select events")
+            defer { statement.reset() }
+            var index: Int32 = 1
+            if let source = filter.source { try statement.bind(source, at: index); index += 1 }
+            if let glob = filter.typeGlob { try statement.bind(glob, at: index); index += 1 }
+            if let since = filter.receivedSince { try statement.bind(since, at: index); index += 1 }
+            try statement.bind(Int64(max(0, filter.limit)), at: index)
+            var events: [StoredEvent] = []
+            while try statement.step() { events.append(Self.event(from: statement)) }
+            for i in events.indices { events[i].deliveries = try deliveries(of: events[i].id, in: db) }
+            return events
+        }
+    }
+
+    public func event(id: String) throws(StoreError) -> StoredEvent? {
+        try read { db throws(StoreError) in
+            let statement = try db.cachedStatement(
+                "SELECT \(Self.eventColumns) FROM events WHERE id = ?1", context: "select event")
+            defer { statement.reset() }
+            try statement.bind(id, at: 1)
+            guard try statement.step() else { return nil }
+            var event = Self.event(from: statement)
+            event.deliveries = try deliveries(of: id, in: db)
+            return event
+        }
+    }
+
+    public func deliveries(matching filter: DeliveryFilter) throws(StoreError) -> [Delivery] {
+        try read { db throws(StoreError) in
+            var sql = "SELECT \(Self.deliveryColumns) FROM deliveries"
+            var conditions: [String] = []
+            let statuses = Array(Set(filter.statuses)).sorted { $0.rawValue < $1.rawValue }
+            if !statuses.isEmpty {
+                conditions.append("status IN (" + statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")")
+            }
+            if filter.destination != nil { conditions.append("destination = :destination") }
+            if filter.eventID != nil { conditions.append("event_id = :event") }
+            if filter.createdSince != nil { conditions.append("created_at >= :since") }
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            sql += " ORDER BY id DESC LIMIT :limit"
+            let statement = try db.cachedStatement(sql, context: "select deliveries")
+            defer { statement.reset() }
+            var index: Int32 = 1
+            if let destination = filter.destination { try statement.bind(destination, at: index); index += 1 }
+            if let eventID = filter.eventID { try statement.bind(eventID, at: index); index += 1 }
+            if let since = filter.createdSince { try statement.bind(since, at: index); index += 1 }
+            try statement.bind(Int64(max(0, filter.limit)), at: index)
+            var deliveries: [Delivery] = []
+            while try statement.step() { deliveries.append(try Self.delivery(from: statement)) }
+            return deliveries
+        }
+    }
+
+    /// Runs `body` in one read transaction (one consistent snapshot), holding the connection.
+    private func read<R: Sendable>(_ body: (SQLiteConnection) throws(StoreError) -> R) throws(StoreError) -> R {
+        try connection.withLock { slot throws(StoreError) -> R in
+            guard let db = slot else { throw StoreError.closed }
+            try db.execute("BEGIN", context: "begin read")
+            defer { try? db.execute("COMMIT", context: "end read") }
+            return try body(db)
+        }
+    }
+
+    private func deliveries(of eventID: String, in db: SQLiteConnection) throws(StoreError) -> [Delivery] {
+        let statement = try db.cachedStatement(
+            "SELECT \(Self.deliveryColumns) FROM deliveries WHERE event_id = ?1 ORDER BY id",
+            context: "select event deliveries")
+        defer { statement.reset() }
+        try statement.bind(eventID, at: 1)
+        var deliveries: [Delivery] = []
+        while try statement.step() { deliveries.append(try Self.delivery(from: statement)) }
+        return deliveries
+    }
+
+    private static let eventColumns =
+        "id, source, provider, provider_event_id, type, subject, time, received_at, headers, body, envelope"
+
+    private static func event(from row: SQLiteStatement) -> StoredEvent {
+        StoredEvent(
+            id: row.text(0), source: row.text(1), provider: row.text(2), providerEventID: row.text(3),
+            type: row.text(4), subject: row.optionalText(5), time: row.text(6), receivedAt: row.int64(7),
+            rawHeaders: row.blob(8), rawBody: row.blob(9), envelope: row.blob(10), deliveries: [])
+    }
+
+    private static let deliveryColumns = """
+        id, event_id, route, destination, status, attempts, next_attempt_at, last_status_code, last_error, \
+        created_at, updated_at
+        """
+
+    private static func delivery(from row: SQLiteStatement) throws(StoreError) -> Delivery {
+        let statusText = row.text(4)
+        guard let status = DeliveryStatus(rawValue: statusText) else {
+            throw .invalidRow("delivery \(row.int64(0)) has unknown status")
+        }
+        return Delivery(
+            id: row.int64(0), eventID: row.text(1), route: row.text(2), destination: row.text(3), status: status,
+            attempts: Int(row.int64(5)), nextAttemptAt: row.int64(6), lastStatusCode: row.optionalInt64(7).map { Int($0) },
+            lastError: row.optionalText(8), createdAt: row.int64(9), updatedAt: row.int64(10))
+    }
+}
