@@ -92,7 +92,10 @@ struct CLIBinaryTests {
 
     @Test func binaryExitsWith1WhenItCannotBind() throws {
         // 192.0.2.1 (TEST-NET-1) is not an address of this machine: bind fails with EADDRNOTAVAIL.
-        let (status, output) = try runProgram(binary, ["serve", "--listen", "192.0.2.1:8080"])
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try writeMinimalRoutes(in: directory)
+        let (status, output) = try runProgram(binary, ["serve", "--listen", "192.0.2.1:8080"], currentDirectory: directory.path)
         #expect(status == 1)
         #expect(output.contains("Error: bind 192.0.2.1:8080 failed"))
     }

@@ -6,8 +6,10 @@ import TestSupport
 @Suite(.timeLimit(.minutes(1)))
 struct ServeTests {
     @Test func answersHealthzAnd404OverPlainHTTP() throws {
-        let server = try HookrelayProcess(["serve", "--listen", "127.0.0.1:0", "--threads", "2"],
-                                          directory: TemporaryDirectory().path)
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try writeMinimalRoutes(in: directory)
+        let server = try HookrelayProcess(["serve", "--listen", "127.0.0.1:0", "--threads", "2"], directory: directory.path)
         let port = try server.listeningPort()
         let health = try request(port: port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(health.status == 200)
@@ -22,6 +24,7 @@ struct ServeTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (cert, key) = try makeTestCertificate(in: directory)
+        try writeMinimalRoutes(in: directory)
         let server = try HookrelayProcess(["serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key],
                                           directory: directory.path)
         let port = try server.listeningPort()
@@ -54,8 +57,10 @@ struct ServeTests {
     }
 
     @Test func gracefulShutdownFinishesAnInFlightRequestAndExitsZero() throws {
-        let server = try HookrelayProcess(["serve", "--listen", "127.0.0.1:0", "--shutdown-grace", "5s"],
-                                          directory: TemporaryDirectory().path)
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try writeMinimalRoutes(in: directory)
+        let server = try HookrelayProcess(["serve", "--listen", "127.0.0.1:0", "--shutdown-grace", "5s"], directory: directory.path)
         let port = try server.listeningPort()
         let idle = try TestConnection(port: port)
         try idle.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")

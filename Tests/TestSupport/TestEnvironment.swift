@@ -18,6 +18,21 @@ public struct TemporaryDirectory {
     public func file(_ name: String) -> String { path + "/" + name }
 }
 
+/// A minimal valid routes directory inside `directory`: one unsigned source `open` and no routes.
+@discardableResult
+public func writeMinimalRoutes(in directory: TemporaryDirectory) throws -> String {
+    try writeRoutes(#"{"sources":[{"name":"open","provider":"none"}]}"#, in: directory)
+}
+
+/// Writes `json` as `routes/routes.json` under `directory`; returns the routes directory.
+@discardableResult
+public func writeRoutes(_ json: String, in directory: TemporaryDirectory, file: String = "routes.json") throws -> String {
+    let routes = directory.file("routes")
+    try FileManager.default.createDirectory(atPath: routes, withIntermediateDirectories: true)
+    try json.write(toFile: routes + "/" + file, atomically: true, encoding: .utf8)
+    return routes
+}
+
 /// Runs a program to completion; returns exit status and combined output.
 @discardableResult
 public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil,

@@ -53,20 +53,6 @@ public struct NewEvent: Sendable, Equatable {
     var byteCount: Int { rawHeaders.count + rawBody.count + envelope.count }
 }
 
-/// A delivery that routing planned for an event: the matching route and the destination it names.
-public struct PlannedDelivery: Sendable, Equatable {
-    /// The route that matched.
-    public var route: String
-    /// The destination to deliver to; unique per event.
-    public var destination: String
-
-    /// Makes a planned delivery.
-    public init(route: String, destination: String) {
-        self.route = route
-        self.destination = destination
-    }
-}
-
 /// What happened to one appended event.
 public enum AppendOutcome: Sendable, Equatable {
     /// The event and its deliveries are stored under this id.
