@@ -44,7 +44,7 @@ final class StripeProvider: Provider {
             guard pair.count == 2 else { continue }
             switch pair[0].trimmingASCIISpaces() {
             case "t" where timestamp == nil: timestamp = pair[1].trimmingASCIISpaces()
-            case "v1": if let mac = Hex.decode(pair[1].trimmingASCIISpaces()), mac.count == 32 { signatures.append(mac) }
+            case "v1": signatures.append(Hex.decode(pair[1].trimmingASCIISpaces()) ?? [])  // malformed: present, never matches
             default: break  // v0 and unknown schemes are ignored
             }
         }
