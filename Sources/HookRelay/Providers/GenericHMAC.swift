@@ -1,4 +1,4 @@
-public import HTTPServer
+import HTTPServer
 
 /// `hmac`: a generic HMAC source for providers without a preset.
 ///

@@ -56,11 +56,13 @@ public protocol ProviderPreset {
 
 /// Every preset, by name. Adding a provider: one file with a ``ProviderPreset`` and one line here.
 public enum ProviderRegistry {
-    public static let presets: [any ProviderPreset.Type] = [
+    public static var presets: [any ProviderPreset.Type] {
+        [
         StripePreset.self,
         GenericHMACPreset.self,
         UnsignedPreset.self,
-    ]
+        ]
+    }
 
     public static func preset(named name: String) -> (any ProviderPreset.Type)? {
         presets.first { $0.name == name }

@@ -1,4 +1,4 @@
-public import HTTPServer
+import HTTPServer
 
 /// Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=…][,v0=…]`, HMAC-SHA256 over `"{t}.{raw body}"` with the
 /// endpoint secret (`whsec_…`) used as literal ASCII bytes. Several `v1` during secret rotation; `v0` ignored.
