@@ -1,5 +1,5 @@
 import Foundation
-public import HTTPServer
+import HTTPServer
 
 /// Where a destination's requests authenticate.
 public enum DestinationAuth: Sendable, Equatable {

@@ -243,11 +243,12 @@ struct EventFieldOptions: Sendable {
     func normalize(_ request: WebhookRequest, idHeader: String?) throws(NormalizationFailure) -> ProviderOutcome {
         let data: [UInt8]
         var isJSON = false
-        switch request.mediaType {
+        let mediaType = request.mediaType
+        switch mediaType {
         case "application/x-www-form-urlencoded":
             guard let pairs = try? FormURLEncoded.parse(request.body) else { throw NormalizationFailure("malformed form body") }
             data = FormURLEncoded.jsonObject(pairs)
-        case "application/json", _ where request.mediaType.hasSuffix("+json"):
+        case _ where mediaType == "application/json" || mediaType.hasSuffix("+json"):
             try Payload.validateJSON(request.body)
             data = request.body
             isJSON = true
