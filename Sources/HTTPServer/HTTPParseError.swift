@@ -3,7 +3,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
     private enum Code: Sendable, Equatable {
         case invalidRequestLine, requestLineTooLong, unsupportedVersion, invalidLineEnding
         case invalidHeaderName, invalidHeaderValue, obsoleteLineFolding, headersTooLarge, tooManyHeaders
-        case missingHost, duplicateHost
+        case missingHost, duplicateHost, invalidHost
         case invalidContentLength, duplicateContentLength, contentLengthWithTransferEncoding
         case unsupportedTransferEncoding, transferEncodingInHTTP10
         case invalidChunkSize, invalidChunkExtension, invalidChunkData
@@ -38,6 +38,8 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public static let tooManyHeaders = Self(.tooManyHeaders, 431, "too many header fields")
     public static let missingHost = Self(.missingHost, 400, "missing Host header")
     public static let duplicateHost = Self(.duplicateHost, 400, "more than one Host header")
+    /// A Host value with bytes that cannot appear in `uri-host [ ":" port ]` (RFC 9112 §3.2: answer 400).
+    public static let invalidHost = Self(.invalidHost, 400, "invalid Host header")
     public static let invalidContentLength = Self(.invalidContentLength, 400, "invalid Content-Length")
     public static let duplicateContentLength = Self(.duplicateContentLength, 400, "more than one Content-Length")
     public static let contentLengthWithTransferEncoding = Self(.contentLengthWithTransferEncoding, 400,
