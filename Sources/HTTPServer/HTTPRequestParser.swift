@@ -46,7 +46,6 @@ public struct HTTPRequestParser: Sendable {
         case chunkData(remaining: Int)
         case chunkDataEnd
         case trailerSection
-        case failed(HTTPParseError)
     }
 
     private let limits: HTTPLimits
@@ -57,6 +56,8 @@ public struct HTTPRequestParser: Sendable {
     private var buffer: [UInt8] = []
     private var start = 0
     private var state = State.requestLine
+    /// The error that ended parsing; once set, `state` no longer matters. (Kept out of `State` so that stays trivial.)
+    private var failure: HTTPParseError?
     private var cursor = LineCursor()
 
     // The request in progress.
@@ -86,14 +87,14 @@ public struct HTTPRequestParser: Sendable {
     /// Whether no byte of a next request has been received: between requests (or before the first) with nothing
     /// buffered. Empty lines before a request line count as received bytes.
     public var isIdle: Bool {
-        guard case .requestLine = state else { return false }
+        guard failure == nil, case .requestLine = state else { return false }
         return start == buffer.count && emptyLines == 0
     }
 
     /// Appends received bytes to the parser's buffer. Ignored after an error.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
-        if case .failed = state { return }
+        if failure != nil { return }
         if start > 0, start >= buffer.count - start {
             // At least half the buffer is consumed: drop it, so the buffer stays within twice what is unconsumed.
             buffer.removeSubrange(0..<start)
@@ -120,7 +121,7 @@ public struct HTTPRequestParser: Sendable {
         switch state {
         case .bodyStart, .fixedBody, .chunkLine, .chunkData, .chunkDataEnd, .trailerSection:
             bodyLimit = Swift.min(bodyLimit, Swift.max(maxBytes, 0))
-        case .requestLine, .headerSection, .failed:
+        case .requestLine, .headerSection:
             break
         }
     }
@@ -128,12 +129,12 @@ public struct HTTPRequestParser: Sendable {
     /// The next event, or nil when more bytes are needed. Each request gives `.head` then `.end`, and pipelined
     /// requests come out one after another. After an error every call throws the same error.
     public mutating func next() throws(HTTPParseError) -> HTTPParserEvent? {
-        if case .failed(let error) = state { throw error }
+        if let failure { throw failure }
         let event: HTTPParserEvent?
         do {
             event = try parseBuffered()
         } catch {
-            state = .failed(error)
+            failure = error
             buffer = []
             start = 0
             body = []
@@ -214,8 +215,6 @@ public struct HTTPRequestParser: Sendable {
                     let trailers = takeFields(buf, sectionEnd: sectionEnd)
                     start += sectionEnd + 2
                     return finishRequest(trailers: trailers)
-                case .failed(let error):
-                    throw error
                 }
             }
         }

@@ -518,6 +518,22 @@ let invalidFixtures: [ParserFixture] = [
         }
     }
 
+    @Test func wordChecksAgreeWithByteChecksForEveryByteInEveryLane() {
+        for filler: UInt8 in [0x41, 0x21, 0x7E, 0x80, 0xFF] {
+            for lane in 0..<8 {
+                for byte in UInt8.min...UInt8.max {
+                    var bytes = [UInt8](repeating: filler, count: 8)
+                    bytes[lane] = byte
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    let valueBytesOK = bytes.allSatisfy { HTTPSyntax.isFieldValueByte($0) && $0 != HTTPSyntax.htab }
+                    let targetBytesOK = bytes.allSatisfy(HTTPSyntax.isTargetByte)
+                    #expect(HTTPSyntax.containsNonFieldValueByte(word) == !valueBytesOK, "value: byte \(byte) lane \(lane)")
+                    #expect(HTTPSyntax.containsNonTargetByte(word) == !targetBytesOK, "target: byte \(byte) lane \(lane)")
+                }
+            }
+        }
+    }
+
     @Test func hostBytesAreExactlyRFC3986HostAndPortBytes() {
         let allowed = Set(bytes("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:[]%"))
         for byte in UInt8.min...UInt8.max {
