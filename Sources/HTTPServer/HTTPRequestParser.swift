@@ -15,7 +15,10 @@ public enum HTTPParserEvent: Sendable, Equatable {
 /// - HTTP/1.1 needs exactly one Host (no request may have two);
 /// - a body is framed by one Content-Length of digits only, or by `Transfer-Encoding: chunked` alone (one field, no
 ///   other coding, no Content-Length, not in HTTP/1.0); without either the body is empty;
-/// - every size is limited by ``HTTPLimits`` and an over-limit input fails as soon as the limit is passed.
+/// - two Transfer-Encoding fields are `.unsupportedTransferEncoding` (501), like `chunked, chunked` in one field;
+/// - every size is limited by ``HTTPLimits`` and an over-limit input fails as soon as the limit is passed. A request
+///   line or chunk line counts with its CRLF, as do field lines toward `maxHeaderBytes` (the final empty line does
+///   not), so a line fails once that many bytes of it arrived without its line end.
 ///
 /// Errors are reported at the earliest byte that shows the input is invalid, so how the bytes are split into
 /// ``append(_:)`` calls never changes the events or the error. After an error every ``next()`` throws it again.
@@ -35,6 +38,9 @@ public struct HTTPRequestParser: Sendable {
     static let maxEmptyLines = 8
     /// A buffer with at most this capacity is kept when it empties; a larger one is freed.
     static let retainedBufferCapacity = 16 * 1024
+    /// A Content-Length body up to this size gets its exact capacity when its first bytes arrive; a larger one grows as
+    /// its bytes arrive, so a client cannot make the server reserve memory it never sends.
+    static let maxReservedBodyBytes = 64 * 1024
 
     private enum State: Sendable {
         case requestLine
@@ -180,7 +186,7 @@ public struct HTTPRequestParser: Sendable {
                     if count == remaining, body.isEmpty {
                         body = Array(UnsafeBufferPointer(rebasing: buf[0..<count]))
                     } else if count > 0 {
-                        if body.isEmpty, declaredBodyBytes <= Self.retainedBufferCapacity * 4 {
+                        if body.isEmpty, declaredBodyBytes <= Self.maxReservedBodyBytes {
                             body.reserveCapacity(declaredBodyBytes)
                         }
                         body.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<count]))
