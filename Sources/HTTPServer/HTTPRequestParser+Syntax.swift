@@ -41,6 +41,42 @@ enum HTTPSyntax {
     @inline(__always)
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == sp || byte == htab }
 
+    /// Whether any of the 8 bytes in `word` is not a field value byte (a control other than HTAB, or DEL); HTAB counts
+    /// as not, so the caller rechecks byte by byte. Exact (no false negatives), from the classic "has byte less than n"
+    /// and "has byte equal to v" bit tricks.
+    @inline(__always)
+    static func containsNonFieldValueByte(_ word: UInt64) -> Bool {
+        (hasByte(in: word, lessThan: 0x20) | hasByte(in: word, equalTo: 0x7F)) != 0
+    }
+
+    /// Whether any of the 8 bytes in `word` is not a request-target byte (0x21–0x7E).
+    @inline(__always)
+    static func containsNonTargetByte(_ word: UInt64) -> Bool {
+        (hasByte(in: word, lessThan: 0x21) | hasByte(in: word, equalTo: 0x7F) | (word & highBits)) != 0
+    }
+
+    private static let lowBits: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Non-zero exactly when some byte of `word` is below `limit` (`limit` at most 0x80).
+    @inline(__always)
+    private static func hasByte(in word: UInt64, lessThan limit: UInt8) -> UInt64 {
+        (word &- lowBits &* UInt64(limit)) & ~word & highBits
+    }
+
+    /// Non-zero exactly when some byte of `word` equals `value`.
+    @inline(__always)
+    private static func hasByte(in word: UInt64, equalTo value: UInt8) -> UInt64 {
+        let difference = word ^ (lowBits &* UInt64(value))
+        return (difference &- lowBits) & ~difference & highBits
+    }
+
+    /// The 8 bytes at `index` of `buf` (which must hold them).
+    @inline(__always)
+    private static func word(_ buf: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt64 {
+        UnsafeRawPointer(buf.baseAddress.unsafelyUnwrapped + index).loadUnaligned(as: UInt64.self)
+    }
+
     @inline(__always)
     private static func inBitmap(_ byte: UInt8, low: UInt64, high: UInt64) -> Bool {
         if byte < 64 { return (low >> UInt64(byte)) & 1 != 0 }
@@ -77,6 +113,7 @@ enum HTTPSyntax {
             }
         }
         if cursor.phase == 1 {
+            while i + 8 <= stop, !containsNonTargetByte(word(buf, at: i)) { i += 8 }
             while i < stop, isTargetByte(buf[i]) { i += 1 }
             if i < stop {
                 guard buf[i] == sp, i > cursor.firstMark + 1 else { throw .invalidRequestLine }
@@ -125,6 +162,10 @@ enum HTTPSyntax {
         }
         if cursor.phase == 1 {
             while i < stop {
+                if i + 8 <= stop, !containsNonFieldValueByte(word(buf, at: i)) {
+                    i += 8
+                    continue
+                }
                 let byte = buf[i]
                 if isFieldValueByte(byte) {
                     i += 1

@@ -15,7 +15,10 @@ public enum HTTPParserEvent: Sendable, Equatable {
 /// - HTTP/1.1 needs exactly one Host (no request may have two);
 /// - a body is framed by one Content-Length of digits only, or by `Transfer-Encoding: chunked` alone (one field, no
 ///   other coding, no Content-Length, not in HTTP/1.0); without either the body is empty;
-/// - every size is limited by ``HTTPLimits`` and an over-limit input fails as soon as the limit is passed.
+/// - two Transfer-Encoding fields are `.unsupportedTransferEncoding` (501), like `chunked, chunked` in one field;
+/// - every size is limited by ``HTTPLimits`` and an over-limit input fails as soon as the limit is passed. A request
+///   line or chunk line counts with its CRLF, as do field lines toward `maxHeaderBytes` (the final empty line does
+///   not), so a line fails once that many bytes of it arrived without its line end.
 ///
 /// Errors are reported at the earliest byte that shows the input is invalid, so how the bytes are split into
 /// ``append(_:)`` calls never changes the events or the error. After an error every ``next()`` throws it again.
@@ -35,6 +38,9 @@ public struct HTTPRequestParser: Sendable {
     static let maxEmptyLines = 8
     /// A buffer with at most this capacity is kept when it empties; a larger one is freed.
     static let retainedBufferCapacity = 16 * 1024
+    /// A Content-Length body up to this size gets its exact capacity when its first bytes arrive; a larger one grows as
+    /// its bytes arrive, so a client cannot make the server reserve memory it never sends.
+    static let maxReservedBodyBytes = 64 * 1024
 
     private enum State: Sendable {
         case requestLine
@@ -46,7 +52,6 @@ public struct HTTPRequestParser: Sendable {
         case chunkData(remaining: Int)
         case chunkDataEnd
         case trailerSection
-        case failed(HTTPParseError)
     }
 
     private let limits: HTTPLimits
@@ -57,6 +62,8 @@ public struct HTTPRequestParser: Sendable {
     private var buffer: [UInt8] = []
     private var start = 0
     private var state = State.requestLine
+    /// The error that ended parsing; once set, `state` no longer matters. (Kept out of `State` so that stays trivial.)
+    private var failure: HTTPParseError?
     private var cursor = LineCursor()
 
     // The request in progress.
@@ -86,14 +93,14 @@ public struct HTTPRequestParser: Sendable {
     /// Whether no byte of a next request has been received: between requests (or before the first) with nothing
     /// buffered. Empty lines before a request line count as received bytes.
     public var isIdle: Bool {
-        guard case .requestLine = state else { return false }
+        guard failure == nil, case .requestLine = state else { return false }
         return start == buffer.count && emptyLines == 0
     }
 
     /// Appends received bytes to the parser's buffer. Ignored after an error.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
-        if case .failed = state { return }
+        if failure != nil { return }
         if start > 0, start >= buffer.count - start {
             // At least half the buffer is consumed: drop it, so the buffer stays within twice what is unconsumed.
             buffer.removeSubrange(0..<start)
@@ -120,7 +127,7 @@ public struct HTTPRequestParser: Sendable {
         switch state {
         case .bodyStart, .fixedBody, .chunkLine, .chunkData, .chunkDataEnd, .trailerSection:
             bodyLimit = Swift.min(bodyLimit, Swift.max(maxBytes, 0))
-        case .requestLine, .headerSection, .failed:
+        case .requestLine, .headerSection:
             break
         }
     }
@@ -128,12 +135,12 @@ public struct HTTPRequestParser: Sendable {
     /// The next event, or nil when more bytes are needed. Each request gives `.head` then `.end`, and pipelined
     /// requests come out one after another. After an error every call throws the same error.
     public mutating func next() throws(HTTPParseError) -> HTTPParserEvent? {
-        if case .failed(let error) = state { throw error }
+        if let failure { throw failure }
         let event: HTTPParserEvent?
         do {
             event = try parseBuffered()
         } catch {
-            state = .failed(error)
+            failure = error
             buffer = []
             start = 0
             body = []
@@ -179,7 +186,7 @@ public struct HTTPRequestParser: Sendable {
                     if count == remaining, body.isEmpty {
                         body = Array(UnsafeBufferPointer(rebasing: buf[0..<count]))
                     } else if count > 0 {
-                        if body.isEmpty, declaredBodyBytes <= Self.retainedBufferCapacity * 4 {
+                        if body.isEmpty, declaredBodyBytes <= Self.maxReservedBodyBytes {
                             body.reserveCapacity(declaredBodyBytes)
                         }
                         body.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<count]))
@@ -214,8 +221,6 @@ public struct HTTPRequestParser: Sendable {
                     let trailers = takeFields(buf, sectionEnd: sectionEnd)
                     start += sectionEnd + 2
                     return finishRequest(trailers: trailers)
-                case .failed(let error):
-                    throw error
                 }
             }
         }
