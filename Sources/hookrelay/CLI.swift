@@ -40,6 +40,7 @@ enum CLI {
             (ServeCommand.spec, ServeCommand.run),
             (CheckCommand.spec, CheckCommand.run),
             (EventsCommand.spec, EventsCommand.run),
+            (DeliveriesCommand.spec, DeliveriesCommand.run),
             (VersionCommand.spec, VersionCommand.run),
         ]
     }
