@@ -353,4 +353,25 @@ private func flippingLastByte(_ mac: [UInt8]) -> [UInt8] {
         #expect(bare.subject == nil)
         #expect(bare.time == nil)
     }
+
+    @Test func readsFieldsOutOfAFormBody() throws {
+        let options = #"{"typeField":"EventType","idField":"MessageSid","subjectField":"From"}"#
+        let event = try #require(try events(options, body: "MessageSid=SM123&EventType=delivered&From=%2B15551234567",
+                                            contentType: "application/x-www-form-urlencoded").first)
+        #expect(event.type == "delivered")
+        #expect(event.providerEventID == "SM123")
+        #expect(event.subject == "+15551234567")
+    }
+
+    @Test func genericHMACSourcesShareTheEventFields() throws {
+        let body = "order=17&status=paid"
+        let provider = try makeHMACProvider(#"{"header":"X-Sig","typeField":"status","idField":"order"}"#, secrets: ["form-secret"])
+        let mac = Hex.encode(try HMACKey(algorithm: .sha256, key: Array("form-secret".utf8)).authenticationCode(for: Array(body.utf8)))
+        let request = webhook(body: Array(body.utf8), headers: [("X-Sig", mac), ("Content-Type", "application/x-www-form-urlencoded")])
+        #expect(verification(provider, request) == nil)
+        guard case .events(let events, _) = try provider.interpret(request) else { throw ConfigFailed(description: "no events") }
+        #expect(events.map { String(decoding: $0.data, as: UTF8.self) } == [#"{"order":"17","status":"paid"}"#])
+        #expect(events.map(\.type) == ["paid"])
+        #expect(events.map(\.providerEventID) == ["17"])
+    }
 }
