@@ -31,7 +31,7 @@ let package = Package(
         // Vectors/ and Golden/ hold files read through #filePath-relative paths, not as bundle resources.
         .testTarget(name: "HookRelayTests", dependencies: ["HookRelay", "HTTPServer", "TestSupport"], exclude: ["Vectors", "Golden"],
                     swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["hookrelay", "HTTPServer", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["hookrelay", "HookRelay", "HTTPServer", "TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

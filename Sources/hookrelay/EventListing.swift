@@ -13,9 +13,14 @@ enum EventListing {
         return "delivered"
     }
 
-    /// The stored envelope with `"status"` added as its last member.
+    /// The stored envelope with `"status"` added as its last member, on one line.
+    ///
+    /// `data` is spliced as the provider sent it, and providers such as Stripe send pretty-printed JSON. In a valid
+    /// envelope a raw CR or LF can only be insignificant whitespace (inside strings they are escaped), so each becomes
+    /// a space: the same JSON value, the same length, and one line per event.
     static func jsonLine(_ event: StoredEvent) -> String {
         var bytes = event.envelope
+        for index in bytes.indices where bytes[index] == 0x0A || bytes[index] == 0x0D { bytes[index] = 0x20 }
         while let last = bytes.last, last != UInt8(ascii: "}") { bytes.removeLast() }
         guard !bytes.isEmpty else { return "{\"id\":\"\(event.id)\",\"status\":\"\(status(event))\"}" }
         bytes.removeLast()

@@ -219,8 +219,8 @@ final class UnsignedProvider: Provider {
 
 /// Where generic sources find an event's type, id and subject: `typeHeader` or `typeField` (default type `webhook`),
 /// `idField` (else `idHeader`, else a hash of the body), `subjectField`, `timeField` (unix seconds).
-/// Fields are dotted paths into a JSON body (`data.object.id`). Bodies: JSON (spliced as is), form-encoded (an object),
-/// anything else valid UTF-8 (a JSON string).
+/// Fields are dotted paths into a JSON body, or into the object a form body becomes (`data.object.id`, `MessageSid`).
+/// Bodies: JSON (spliced as is), form-encoded (an object), anything else valid UTF-8 (a JSON string).
 struct EventFieldOptions: Sendable {
     static let keys = ["typeHeader", "typeField", "idField", "subjectField", "timeField"]
 
@@ -248,6 +248,7 @@ struct EventFieldOptions: Sendable {
         case "application/x-www-form-urlencoded":
             guard let pairs = try? FormURLEncoded.parse(request.body) else { throw NormalizationFailure("malformed form body") }
             data = FormURLEncoded.jsonObject(pairs)
+            isJSON = true  // the fields are read out of the object the form became
         case _ where mediaType == "application/json" || mediaType.hasSuffix("+json"):
             try Payload.validateJSON(request.body)
             data = request.body
