@@ -1,0 +1,209 @@
+@testable import HookRelay
+import Testing
+
+/// The delivery policy layer: classification, Retry-After, retry schedule, rate limit, concurrency, circuit breaker
+/// and the per-destination bundle. Pure values: times are unix ms chosen by the test, randomness is seeded.
+@Suite struct DeliveryPolicyTests {
+    /// An arbitrary "now": 2023-11-14T22:13:20Z.
+    static let t0: Int64 = 1_700_000_000_000
+
+    static func settings(_ kind: DestinationKind = .http, concurrency: Int = 8, rateLimit: String? = nil,
+                         schedule: [Duration] = DestinationSettings.defaultRetrySchedule, maxAge: Duration? = nil) -> DestinationSettings {
+        var settings = DestinationSettings(name: "dest", kind: kind, url: "https://example.com/hook")
+        settings.concurrency = concurrency
+        settings.rateLimit = rateLimit.map { try! Rate(configText: $0) }
+        settings.retrySchedule = schedule
+        settings.maxAge = maxAge
+        return settings
+    }
+}
+
+// MARK: - Classification
+
+/// One row of the classification table.
+struct ClassificationRow: Sendable, CustomTestStringConvertible {
+    var kind: DestinationKind
+    var result: AttemptResult
+    var attempt = 1
+    var expected: Classification
+    var countsAsFailure: Bool
+
+    var testDescription: String {
+        switch result {
+        case .response(let status, _, let body): "\(kind) HTTP \(status) \(String(decoding: body.prefix(30), as: UTF8.self)) attempt \(attempt)"
+        case .failure(let failure): "\(kind) \(failure) attempt \(attempt)"
+        }
+    }
+
+    static func response(_ kind: DestinationKind, _ status: Int, headers: ResponseHeaders = [:], body: String = "", attempt: Int = 1,
+                         _ expected: Classification, counts: Bool) -> ClassificationRow {
+        ClassificationRow(kind: kind, result: .response(status: status, headers: headers, bodyPrefix: Array(body.utf8)),
+                          attempt: attempt, expected: expected, countsAsFailure: counts)
+    }
+
+    static func failure(_ failure: TransportFailure, _ expected: Classification) -> ClassificationRow {
+        ClassificationRow(kind: .http, result: .failure(failure), expected: expected, countsAsFailure: true)
+    }
+}
+
+extension DeliveryPolicyTests {
+    static let n8nNotRegistered = #"{"code":404,"message":"The requested webhook \"POST billing\" is not registered.","hint":"Activate the workflow"}"#
+
+    static let defaultRows: [ClassificationRow] = [
+        .response(.http, 200, .delivered, counts: false),
+        .response(.http, 201, body: "created", .delivered, counts: false),
+        .response(.http, 204, .delivered, counts: false),
+        .response(.http, 299, .delivered, counts: false),
+        .response(.http, 301, headers: ["Location": "https://example.com/new"],
+                  .dead(reason: "HTTP 301: redirect to https://example.com/new (redirects are not followed)", flagDestination: true), counts: true),
+        .response(.http, 302, .dead(reason: "HTTP 302: redirect (redirects are not followed)", flagDestination: true), counts: true),
+        .response(.http, 308, headers: ["location": "/webhook/x"],
+                  .dead(reason: "HTTP 308: redirect to /webhook/x (redirects are not followed)", flagDestination: true), counts: true),
+        .response(.http, 408, .retry(reason: "HTTP 408", retryAfter: nil, floor: false), counts: true),
+        .response(.http, 425, .retry(reason: "HTTP 425", retryAfter: nil, floor: false), counts: true),
+        .response(.http, 429, headers: ["Retry-After": "30"], .retry(reason: "HTTP 429", retryAfter: .seconds(30), floor: true), counts: true),
+        .response(.http, 429, body: "slow down", .retry(reason: "HTTP 429: slow down", retryAfter: nil, floor: true), counts: true),
+        .response(.http, 500, body: "boom\n  at line 3", .retry(reason: "HTTP 500: boom at line 3", retryAfter: nil, floor: false), counts: true),
+        .response(.http, 502, .retry(reason: "HTTP 502", retryAfter: nil, floor: false), counts: true),
+        .response(.http, 503, headers: ["Retry-After": "120"], body: "maintenance",
+                  .retry(reason: "HTTP 503: maintenance", retryAfter: .seconds(120), floor: false), counts: true),
+        .response(.http, 599, .retry(reason: "HTTP 599", retryAfter: nil, floor: false), counts: true),
+        .response(.http, 400, body: #"{"message":"bad field"}"#, .dead(reason: "HTTP 400: bad field", flagDestination: false), counts: false),
+        .response(.http, 401, .dead(reason: "HTTP 401", flagDestination: false), counts: false),
+        .response(.http, 403, .dead(reason: "HTTP 403", flagDestination: false), counts: false),
+        .response(.http, 404, body: "is not registered", .dead(reason: "HTTP 404: is not registered", flagDestination: false), counts: false),
+        .response(.http, 410, .dead(reason: "HTTP 410", flagDestination: false), counts: false),
+        .response(.http, 422, .dead(reason: "HTTP 422", flagDestination: false), counts: false),
+        .response(.http, 400, body: "Queue is full.", .dead(reason: "HTTP 400: Queue is full.", flagDestination: false), counts: false),
+        .response(.http, 101, .retry(reason: "HTTP 101 (unexpected status)", retryAfter: nil, floor: false), counts: true),
+        .response(.http, 600, .retry(reason: "HTTP 600 (unexpected status)", retryAfter: nil, floor: false), counts: true),
+        .failure(.connect("Could not resolve host: n8n.example.com"),
+                 .retry(reason: "connect failed: Could not resolve host: n8n.example.com", retryAfter: nil, floor: false)),
+        .failure(.connect("Connection refused"), .retry(reason: "connect failed: Connection refused", retryAfter: nil, floor: false)),
+        .failure(.tls("certificate has expired"), .retry(reason: "TLS failed: certificate has expired", retryAfter: nil, floor: false)),
+        .failure(.timeout, .retry(reason: "timed out", retryAfter: nil, floor: true)),
+        .failure(.other("Connection reset by peer"), .retry(reason: "transport error: Connection reset by peer", retryAfter: nil, floor: false)),
+    ]
+
+    static let bridgeRows: [ClassificationRow] = [
+        // n8n: an inactive (or re-registering) workflow's production URL answers 404 "… is not registered".
+        .response(.n8n, 404, body: n8nNotRegistered,
+                  .retry(reason: #"HTTP 404: The requested webhook "POST billing" is not registered."#, retryAfter: nil, floor: false), counts: true),
+        .response(.n8n, 404, body: "Cannot POST /webhook/x", .dead(reason: "HTTP 404: Cannot POST /webhook/x", flagDestination: false), counts: false),
+        .response(.n8n, 401, body: #"{"code":401,"message":"Authorization is required!"}"#, attempt: 1,
+                  .retry(reason: "HTTP 401: credential problem: Authorization is required!", retryAfter: nil, floor: false), counts: true),
+        .response(.n8n, 403, body: #"{"code":403,"message":"Authorization data is wrong!"}"#, attempt: 1,
+                  .retry(reason: "HTTP 403: credential problem: Authorization data is wrong!", retryAfter: nil, floor: false), counts: true),
+        .response(.n8n, 401, attempt: 2, .dead(reason: "HTTP 401: credential problem", flagDestination: true), counts: true),
+        .response(.n8n, 403, body: #"{"code":403,"message":"Authorization data is wrong!"}"#, attempt: 5,
+                  .dead(reason: "HTTP 403: credential problem: Authorization data is wrong!", flagDestination: true), counts: true),
+        .response(.n8n, 410, .dead(reason: "HTTP 410", flagDestination: false), counts: false),
+        .response(.n8n, 200, body: #"{"message":"Workflow was started"}"#, .delivered, counts: false),
+        .response(.n8n, 503, .retry(reason: "HTTP 503", retryAfter: nil, floor: false), counts: true),
+        // Make: 410 = the webhook is gone; 400 "Queue is full" = overloaded; 429 with Retry-After.
+        .response(.make, 410, body: "There is no scenario listening for this webhook.",
+                  .dead(reason: "HTTP 410: There is no scenario listening for this webhook.", flagDestination: true), counts: true),
+        .response(.make, 400, body: "Queue is full.", .retry(reason: "HTTP 400: Queue is full.", retryAfter: nil, floor: true), counts: true),
+        .response(.make, 400, body: "QUEUE IS FULL", .retry(reason: "HTTP 400: QUEUE IS FULL", retryAfter: nil, floor: true), counts: true),
+        .response(.make, 400, body: "Bad request", .dead(reason: "HTTP 400: Bad request", flagDestination: false), counts: false),
+        .response(.make, 429, headers: ["Retry-After": "15"], .retry(reason: "HTTP 429", retryAfter: .seconds(15), floor: true), counts: true),
+        .response(.make, 401, attempt: 1, .dead(reason: "HTTP 401", flagDestination: false), counts: false),
+        .response(.make, 404, body: "is not registered", .dead(reason: "HTTP 404: is not registered", flagDestination: false), counts: false),
+        .response(.make, 200, body: "Accepted", .delivered, counts: false),
+        // Zapier: 429 with Retry-After; 200 even when the Zap is off.
+        .response(.zapier, 429, headers: ["Retry-After": "Tue, 14 Apr 2026 03:50:12 GMT"],
+                  .retry(reason: "HTTP 429", retryAfter: .date(unixSeconds: 1_776_138_612), floor: true), counts: true),
+        .response(.zapier, 200, body: #"{"status":"success"}"#, .delivered, counts: false),
+        .response(.zapier, 410, .dead(reason: "HTTP 410", flagDestination: false), counts: false),
+        .response(.zapier, 400, body: "Queue is full", .dead(reason: "HTTP 400: Queue is full", flagDestination: false), counts: false),
+    ]
+
+    @Test(arguments: defaultRows)
+    func classifiesByDefault(_ row: ClassificationRow) {
+        // Every kind follows the defaults except where its quirks (the other table) apply.
+        for kind in DestinationKind.allCases where !Self.hasQuirk(row, kind: kind) {
+            let classification = ResponseClassifier().classify(row.result, kind: kind, attemptNumber: row.attempt)
+            #expect(classification == row.expected, "\(kind)")
+            #expect(classification.countsAsDestinationFailure == row.countsAsFailure, "\(kind)")
+        }
+    }
+
+    /// Rows of the default table that a bridge's quirk overrides.
+    static func hasQuirk(_ row: ClassificationRow, kind: DestinationKind) -> Bool {
+        guard case .response(let status, _, _) = row.result else { return false }
+        switch (kind, status) {
+        case (.n8n, 401), (.n8n, 403), (.n8n, 404), (.make, 410), (.make, 400): return true
+        default: return false
+        }
+    }
+
+    @Test(arguments: bridgeRows)
+    func classifiesBridgeQuirks(_ row: ClassificationRow) {
+        let classification = ResponseClassifier().classify(row.result, kind: row.kind, attemptNumber: row.attempt)
+        #expect(classification == row.expected)
+        #expect(classification.countsAsDestinationFailure == row.countsAsFailure)
+    }
+
+    @Test func n8nCredentialProblemRetriesOnceThenDies() {
+        let result = AttemptResult.response(status: 403, headers: [:], bodyPrefix: [])
+        let verdicts = (1...4).map { ResponseClassifier().classify(result, kind: .n8n, attemptNumber: $0) }
+        #expect(verdicts[0] == .retry(reason: "HTTP 403: credential problem", retryAfter: nil, floor: false))
+        #expect(verdicts.dropFirst().allSatisfy { $0 == .dead(reason: "HTTP 403: credential problem", flagDestination: true) })
+    }
+
+    @Test func reasonIsOneShortLineOfTheBodyNeverHeaders() throws {
+        let long = String(repeating: "é", count: 150) + "\r\n\t" + String(repeating: "x", count: 300)
+        let result = AttemptResult.response(status: 500, headers: ["X-Api-Key": "s3cr3t-value", "Set-Cookie": "session=abc"],
+                                            bodyPrefix: Array(long.utf8))
+        let reason = try #require(ResponseClassifier().classify(result, kind: .http, attemptNumber: 1).reason)
+        #expect(!reason.contains("s3cr3t") && !reason.contains("session"))
+        #expect(!reason.contains("\n") && !reason.contains("\r") && !reason.contains("\t"))
+        let excerpt = try #require(reason.split(separator: ": ", maxSplits: 1).last)
+        #expect(excerpt.count == 200)
+        #expect(excerpt.hasSuffix("…") && excerpt.hasPrefix("ééé") && excerpt.contains("é x"))
+        #expect(reason.hasPrefix("HTTP 500: "))
+    }
+
+    @Test func reasonDropsASequenceCutByThePrefixAndControlCharacters() {
+        var body = Array("  Service\u{0}\u{1B}[31m unavailable \u{202E}gnp.exe ".utf8)
+        body += Array("ü".utf8).prefix(1)  // a cut two-byte sequence
+        let classification = ResponseClassifier().classify(.response(status: 503, headers: [:], bodyPrefix: body), kind: .http, attemptNumber: 1)
+        #expect(classification == .retry(reason: "HTTP 503: Service [31m unavailable gnp.exe", retryAfter: nil, floor: false))
+    }
+
+    @Test func garbageRetryAfterIsIgnored() {
+        let result = AttemptResult.response(status: 503, headers: ["Retry-After": "soon"], bodyPrefix: [])
+        #expect(ResponseClassifier().classify(result, kind: .http, attemptNumber: 1) == .retry(reason: "HTTP 503", retryAfter: nil, floor: false))
+    }
+}
+
+// MARK: - Retry-After
+
+extension DeliveryPolicyTests {
+    @Test(arguments: [("120", Int64(120_000)), ("0", 0), (" 7\t", 7_000), ("-5", 0), ("007", 7_000),
+                      ("99999999999999999999999", RetryAfter.maxSeconds * 1000)])
+    func retryAfterDeltaSeconds(_ text: String, _ milliseconds: Int64) throws {
+        let value = try #require(RetryAfter(text))
+        #expect(value.delay(after: Self.t0) == milliseconds)
+    }
+
+    @Test func retryAfterHTTPDateIsRelativeToNow() throws {
+        // 2023-11-14T22:13:20Z is t0; ten minutes later:
+        let value = try #require(RetryAfter("Tue, 14 Nov 2023 22:23:20 GMT"))
+        #expect(value == .date(unixSeconds: 1_700_000_600))
+        #expect(value.delay(after: Self.t0) == 600_000)
+        #expect(value.delay(after: Self.t0 + 599_250) == 750)
+        #expect(value.delay(after: Self.t0 + 600_000) == 0)
+    }
+
+    @Test func retryAfterInThePastIsZero() throws {
+        #expect(try #require(RetryAfter("Sun, 06 Nov 1994 08:49:37 GMT")).delay(after: Self.t0) == 0)
+    }
+
+    @Test(arguments: ["", "  ", "soon", "1.5", "120s", "+120", "-", "12 0", "Tue, 14 Nov 2023 22:23:20 UTC",
+                      "Tuesday, 14-Nov-23 22:23:20 GMT", "Tue Nov 14 22:23:20 2023", "Tue, 31 Feb 2023 22:23:20 GMT"])
+    func retryAfterGarbageIsNil(_ text: String) {
+        #expect(RetryAfter(text) == nil)
+    }
+}
+
