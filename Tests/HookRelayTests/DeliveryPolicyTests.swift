@@ -207,3 +207,118 @@ extension DeliveryPolicyTests {
     }
 }
 
+// MARK: - Retry schedule
+
+extension DeliveryPolicyTests {
+    static func exact(_ schedule: [Duration] = DestinationSettings.defaultRetrySchedule, maxAge: Duration? = nil) -> RetryPolicy {
+        var policy = RetryPolicy(schedule: schedule, maxAge: maxAge)
+        policy.jitterPercent = 0
+        return policy
+    }
+
+    static func next(_ policy: RetryPolicy, after attempt: Int, reason: String = "HTTP 503", retryAfter: RetryAfter? = nil,
+                     floor: Bool = false, receivedAt: Int64 = t0, now: Int64 = t0, seed: UInt64 = 1) -> RetryDecision {
+        var generator = SplitMix64(seed: seed)
+        return policy.next(afterAttempt: attempt, reason: reason, retryAfter: retryAfter, floor: floor,
+                           eventReceivedAt: receivedAt, now: now, using: &generator)
+    }
+
+    @Test func stepsThroughTheDefaultScheduleThenGivesUp() {
+        let policy = Self.exact()
+        #expect(policy.maxAttempts == 8 && policy.firstAttemptDelay == 0)
+        let expected: [Int64] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]
+        for (index, delay) in expected.enumerated() {
+            #expect(Self.next(policy, after: index + 1) == .retry(at: Self.t0 + delay), "after attempt \(index + 1)")
+        }
+        #expect(Self.next(policy, after: 8, reason: "HTTP 502: Bad Gateway") == .dead(reason: "gave up after 8 attempts: HTTP 502: Bad Gateway"))
+        #expect(Self.next(policy, after: 9) == .dead(reason: "gave up after 9 attempts: HTTP 503"))
+    }
+
+    @Test func aOneStepScheduleAllowsOneAttempt() {
+        #expect(Self.next(Self.exact([.seconds(0)]), after: 1, reason: "timed out") == .dead(reason: "gave up after 1 attempt: timed out"))
+    }
+
+    @Test func jitterStaysWithinTwentyPercentAndIsUsed() {
+        let policy = RetryPolicy()
+        var generator = SplitMix64(seed: 2024)
+        for attempt in 1..<policy.maxAttempts {
+            let step = policy.schedule[attempt]
+            var low = Int64.max, high = Int64.min
+            for _ in 0..<1000 {
+                let decision = policy.next(afterAttempt: attempt, reason: "HTTP 500", retryAfter: nil, floor: false,
+                                           eventReceivedAt: Self.t0, now: Self.t0, using: &generator)
+                guard case .retry(let at) = decision else {
+                    Issue.record("expected a retry, got \(decision)")
+                    return
+                }
+                low = min(low, at - Self.t0)
+                high = max(high, at - Self.t0)
+            }
+            #expect(low >= step - step / 5 && high <= step + step / 5, "attempt \(attempt): \(low)...\(high) for step \(step)")
+            // The draws spread over most of the band (the jitter is really applied).
+            #expect(low < step - step / 6 && high > step + step / 6, "attempt \(attempt): \(low)...\(high) for step \(step)")
+        }
+    }
+
+    @Test func jitterDependsOnlyOnTheSeed() {
+        let policy = RetryPolicy()
+        #expect(Self.next(policy, after: 3, seed: 42) == Self.next(policy, after: 3, seed: 42))
+        #expect(Self.next(policy, after: 3, seed: 42) != Self.next(policy, after: 3, seed: 43))
+    }
+
+    @Test func floorsTimeoutsAnd429AtSixtySeconds() {
+        let jittered = RetryPolicy()
+        for seed in UInt64(0)..<200 {
+            // Step 5 s ± 1 s: the floor wins.
+            #expect(Self.next(jittered, after: 1, floor: true, seed: seed) == .retry(at: Self.t0 + 60_000))
+            #expect(Self.next(jittered, after: 1, floor: false, seed: seed) != .retry(at: Self.t0 + 60_000))
+        }
+        // Step 5 m: already above the floor.
+        #expect(Self.next(Self.exact(), after: 2, floor: true) == .retry(at: Self.t0 + 300_000))
+        // Classified results carry the floor: timeout and 429.
+        let timeout = ResponseClassifier().classify(.failure(.timeout), kind: .http, attemptNumber: 1)
+        let tooMany = ResponseClassifier().classify(.response(status: 429, headers: [:], bodyPrefix: []), kind: .zapier, attemptNumber: 1)
+        for case .retry(let reason, let retryAfter, let floor) in [timeout, tooMany] {
+            #expect(Self.next(jittered, after: 1, reason: reason, retryAfter: retryAfter, floor: floor) == .retry(at: Self.t0 + 60_000))
+        }
+    }
+
+    @Test func retryAfterIsHonouredBetweenTheStepAndTwiceTheStep() {
+        let policy = Self.exact()  // after attempt 2 the step is 5 m
+        #expect(Self.next(policy, after: 2, retryAfter: .seconds(60)) == .retry(at: Self.t0 + 300_000))
+        #expect(Self.next(policy, after: 2, retryAfter: .seconds(300)) == .retry(at: Self.t0 + 300_000))
+        #expect(Self.next(policy, after: 2, retryAfter: .seconds(420)) == .retry(at: Self.t0 + 420_000))
+        #expect(Self.next(policy, after: 2, retryAfter: .seconds(600)) == .retry(at: Self.t0 + 600_000))
+        #expect(Self.next(policy, after: 2, retryAfter: .seconds(86_400)) == .retry(at: Self.t0 + 600_000))
+        #expect(Self.next(policy, after: 2, retryAfter: .date(unixSeconds: Self.t0 / 1000 + 450)) == .retry(at: Self.t0 + 450_000))
+        #expect(Self.next(policy, after: 2, retryAfter: .date(unixSeconds: Self.t0 / 1000 - 450)) == .retry(at: Self.t0 + 300_000))
+        // Honoured exactly even with jitter on; still at least the jittered step when earlier.
+        for seed in UInt64(0)..<100 {
+            #expect(Self.next(RetryPolicy(), after: 2, retryAfter: .seconds(420), seed: seed) == .retry(at: Self.t0 + 420_000))
+        }
+        // With the floor: Retry-After of 1 s after a 429 at step 5 s (clamped to 10 s) still waits 60 s.
+        #expect(Self.next(policy, after: 1, retryAfter: .seconds(1), floor: true) == .retry(at: Self.t0 + 60_000))
+        #expect(Self.next(policy, after: 1, retryAfter: .seconds(9)) == .retry(at: Self.t0 + 9_000))
+    }
+
+    @Test func expiresWhenTheNextAttemptWouldPassMaxAge() {
+        let policy = Self.exact(maxAge: .seconds(3600))
+        // Received at t0, failing at t0 + 10 m after attempt 2: next at t0 + 15 m, within the hour.
+        #expect(Self.next(policy, after: 2, now: Self.t0 + 600_000) == .retry(at: Self.t0 + 900_000))
+        // After attempt 3 at t0 + 40 m: next would be t0 + 70 m.
+        #expect(Self.next(policy, after: 3, reason: "HTTP 502", now: Self.t0 + 2_400_000) == .dead(reason: "expired after 1h: HTTP 502"))
+        // Exactly at the deadline is still allowed.
+        #expect(Self.next(policy, after: 3, now: Self.t0 + 1_800_000) == .retry(at: Self.t0 + 3_600_000))
+        // Age counts from receipt (a replay passes its replay time instead).
+        #expect(Self.next(policy, after: 1, receivedAt: Self.t0 - 3_598_000, now: Self.t0) == .dead(reason: "expired after 1h: HTTP 503"))
+        #expect(Self.next(policy, after: 1, receivedAt: Self.t0, now: Self.t0) == .retry(at: Self.t0 + 5_000))
+        // Without maxAge nothing expires.
+        #expect(Self.next(Self.exact(), after: 3, receivedAt: 0) == .retry(at: Self.t0 + 1_800_000))
+    }
+
+    @Test func readsScheduleAndMaxAgeFromSettings() {
+        let policy = RetryPolicy(Self.settings(schedule: [.seconds(1), .milliseconds(1500)], maxAge: .seconds(86_400)))
+        #expect(policy.schedule == [1000, 1500] && policy.maxAge == 86_400_000 && policy.firstAttemptDelay == 1000)
+    }
+}
+
