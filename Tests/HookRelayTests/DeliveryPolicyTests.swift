@@ -322,3 +322,118 @@ extension DeliveryPolicyTests {
     }
 }
 
+// MARK: - Token bucket
+
+extension DeliveryPolicyTests {
+    static func bucket(_ rate: String) -> TokenBucket {
+        TokenBucket(rate: try! Rate(configText: rate))
+    }
+
+    @Test func perSecondRateGrantsExactlyNThenWaitsForTheNextToken() {
+        var bucket = Self.bucket("5/s")
+        #expect(bucket.capacity == 5)
+        for _ in 0..<5 { #expect(bucket.take(now: Self.t0) == .granted) }
+        #expect(bucket.take(now: Self.t0) == .wait(until: Self.t0 + 200))
+        #expect(bucket.take(now: Self.t0 + 199) == .wait(until: Self.t0 + 200))
+        #expect(bucket.take(now: Self.t0 + 200) == .granted)
+        #expect(bucket.take(now: Self.t0 + 200) == .wait(until: Self.t0 + 400))
+        // Idle for a long time: refills to capacity, no more.
+        for _ in 0..<5 { #expect(bucket.take(now: Self.t0 + 60_000) == .granted) }
+        #expect(bucket.take(now: Self.t0 + 60_000) == .wait(until: Self.t0 + 60_200))
+    }
+
+    @Test func aDriverFollowingTheWaitsSendsAtTheRateWithoutPolling() {
+        var bucket = Self.bucket("5/s")
+        var now = Self.t0
+        var granted: [Int64] = []
+        var calls = 0
+        while now <= Self.t0 + 10_000 {
+            calls += 1
+            switch bucket.take(now: now) {
+            case .granted: granted.append(now)
+            case .wait(let until):
+                #expect(until > now)
+                now = until
+            }
+        }
+        #expect(granted.count == 5 + 50)
+        #expect(calls <= 2 * granted.count)  // every wait is followed by a grant
+        for window in stride(from: Self.t0, to: Self.t0 + 9_000, by: 100) {
+            #expect(granted.filter { $0 >= window && $0 < window + 1000 }.count <= 5 + 5)
+        }
+    }
+
+    @Test func perMinuteRatesAreSmoothed() {
+        var twoPerSecond = Self.bucket("120/m")
+        #expect(twoPerSecond.capacity == 2)
+        #expect(twoPerSecond.take(now: Self.t0) == .granted && twoPerSecond.take(now: Self.t0) == .granted)
+        #expect(twoPerSecond.take(now: Self.t0) == .wait(until: Self.t0 + 500))
+
+        var slow = Self.bucket("30/m")
+        #expect(slow.capacity == 1)
+        #expect(slow.take(now: Self.t0) == .granted)
+        #expect(slow.take(now: Self.t0 + 1) == .wait(until: Self.t0 + 2_000))
+        #expect(slow.take(now: Self.t0 + 2_000) == .granted)
+
+        // No more than N in any minute.
+        var bucket = Self.bucket("30/m")
+        var granted = 0
+        for ms in stride(from: Self.t0, to: Self.t0 + 60_000, by: 50) where bucket.take(now: ms) == .granted { granted += 1 }
+        #expect(granted == 30)
+
+        var hourly = Self.bucket("100/h")
+        #expect(hourly.take(now: Self.t0) == .granted)
+        #expect(hourly.take(now: Self.t0) == .wait(until: Self.t0 + 36_000))
+    }
+
+    @Test func aRateThatDoesNotDivideTheIntervalRoundsTheWaitUp() {
+        var bucket = Self.bucket("3/s")
+        for _ in 0..<3 { #expect(bucket.take(now: Self.t0) == .granted) }
+        #expect(bucket.take(now: Self.t0) == .wait(until: Self.t0 + 334))
+        #expect(bucket.take(now: Self.t0 + 333) == .wait(until: Self.t0 + 334))
+        #expect(bucket.take(now: Self.t0 + 334) == .granted)
+        #expect(bucket.take(now: Self.t0 + 666) == .wait(until: Self.t0 + 667))
+        #expect(bucket.take(now: Self.t0 + 667) == .granted)
+    }
+
+    @Test func timeGoingBackwardsGrantsNothingExtra() {
+        var bucket = Self.bucket("1/s")
+        #expect(bucket.take(now: Self.t0) == .granted)
+        #expect(bucket.take(now: Self.t0 - 5_000) == .wait(until: Self.t0 + 1_000))
+        #expect(bucket.take(now: Self.t0 + 1_000) == .granted)
+    }
+}
+
+// MARK: - Concurrency
+
+extension DeliveryPolicyTests {
+    @Test func concurrencyNeverExceedsTheLimitUnderRandomAcquireAndRelease() {
+        var generator = SplitMix64(seed: 99)
+        for limit in [1, 2, 3, 8] {
+            var limiter = ConcurrencyLimiter(limit: limit)
+            var held = 0
+            var refusals = 0
+            for _ in 0..<10_000 {
+                if Bool.random(using: &generator) {
+                    let acquired = limiter.tryAcquire()
+                    #expect(acquired == (held < limit))
+                    if acquired { held += 1 } else { refusals += 1 }
+                } else if held > 0, Bool.random(using: &generator) {
+                    limiter.release()
+                    held -= 1
+                }
+                #expect(limiter.inFlight == held && limiter.inFlight <= limit)
+            }
+            #expect(refusals > 0)  // the limit was really reached
+        }
+    }
+
+    @Test func releaseWithoutAcquireIsIgnored() {
+        var limiter = ConcurrencyLimiter(limit: 1)
+        limiter.release()
+        #expect(limiter.inFlight == 0)
+        #expect(limiter.tryAcquire() && !limiter.tryAcquire())
+        #expect(ConcurrencyLimiter(limit: 0).limit == 1)
+    }
+}
+
