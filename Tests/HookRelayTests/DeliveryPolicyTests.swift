@@ -437,3 +437,123 @@ extension DeliveryPolicyTests {
     }
 }
 
+// MARK: - Circuit breaker
+
+extension DeliveryPolicyTests {
+    static func fail(_ breaker: inout CircuitBreaker, times: Int, at now: Int64 = t0) {
+        for _ in 0..<times { breaker.record(success: false, now: now) }
+    }
+
+    @Test func opensAfterFiveConsecutiveFailuresAndDeniesWithRetryAt() {
+        var breaker = CircuitBreaker()
+        Self.fail(&breaker, times: 4)
+        #expect(breaker.state == .closed && breaker.permit(now: Self.t0) == .allowed)
+        breaker.record(success: true, now: Self.t0)  // resets the run
+        Self.fail(&breaker, times: 4)
+        #expect(breaker.state == .closed)
+        breaker.record(success: false, now: Self.t0 + 10)
+        #expect(breaker.state == .open)
+        #expect(breaker.permit(now: Self.t0 + 10) == .denied(retryAt: Self.t0 + 30_010))
+        #expect(breaker.permit(now: Self.t0 + 30_009) == .denied(retryAt: Self.t0 + 30_010))
+        #expect(breaker.state == .open)
+    }
+
+    @Test func opensOnTheFailureRatioOnceTheWindowHasTenSamples() {
+        var breaker = CircuitBreaker()
+        // F S F S F S F S F: 5 of 9 failed, but fewer than 10 samples.
+        for k in 0..<9 { breaker.record(success: k % 2 == 1, now: Self.t0) }
+        #expect(breaker.state == .closed && breaker.consecutiveFailures == 1)
+        breaker.record(success: true, now: Self.t0)  // 5 of 10: ratio reached, but on a success
+        #expect(breaker.state == .closed)
+        breaker.record(success: false, now: Self.t0 + 1)  // 6 of 11
+        #expect(breaker.state == .open && breaker.reopensAt == Self.t0 + 30_001)
+    }
+
+    @Test func theRatioLooksOnlyAtTheLastTwentyOutcomes() {
+        var breaker = CircuitBreaker()
+        Self.fail(&breaker, times: 4)
+        for _ in 0..<20 { breaker.record(success: true, now: Self.t0) }
+        // 4 old failures have left the window: 9 failures among the last 20 (F S F S … ) don't open it.
+        for k in 0..<18 { breaker.record(success: k % 2 == 1, now: Self.t0) }
+        #expect(breaker.windowCount == 20 && breaker.windowFailures == 9 && breaker.state == .closed)
+        breaker.record(success: false, now: Self.t0)  // 10 of 20
+        #expect(breaker.state == .open)
+    }
+
+    @Test func fewFailuresAmongManySuccessesStayClosed() {
+        var breaker = CircuitBreaker()
+        for k in 0..<200 { breaker.record(success: k % 3 != 0, now: Self.t0) }  // one in three fails
+        #expect(breaker.state == .closed)
+    }
+
+    @Test func halfOpenAllowsExactlyOneProbeAndSuccessCloses() {
+        var breaker = CircuitBreaker()
+        Self.fail(&breaker, times: 5)
+        let reopen = Self.t0 + 30_000
+        #expect(breaker.permit(now: reopen) == .probe)
+        #expect(breaker.state == .halfOpen)
+        for k in 0..<10 { #expect(breaker.permit(now: reopen + Int64(k)) == .denied(retryAt: reopen + 15_000)) }
+        breaker.record(success: true, now: reopen + 200)
+        #expect(breaker.state == .closed && breaker.permit(now: reopen + 200) == .allowed)
+        // Counters were reset: it takes five new failures to open again, for the base 30 s.
+        #expect(breaker.consecutiveFailures == 0 && breaker.windowCount == 0)
+        Self.fail(&breaker, times: 4, at: reopen + 300)
+        #expect(breaker.state == .closed)
+        Self.fail(&breaker, times: 1, at: reopen + 300)
+        #expect(breaker.permit(now: reopen + 300) == .denied(retryAt: reopen + 30_300))
+    }
+
+    @Test func failedProbesDoubleTheOpenPeriodUpToTenMinutes() {
+        var breaker = CircuitBreaker()
+        var now = Self.t0
+        Self.fail(&breaker, times: 5, at: now)
+        var periods: [Int64] = []
+        for _ in 0..<8 {
+            let reopen = breaker.reopensAt!
+            periods.append(reopen - now)
+            #expect(breaker.permit(now: reopen - 1) == .denied(retryAt: reopen))
+            #expect(breaker.permit(now: reopen) == .probe)
+            now = reopen + 100
+            breaker.record(success: false, now: now)
+            #expect(breaker.state == .open)
+        }
+        #expect(periods == [30_000, 60_000, 120_000, 240_000, 480_000, 600_000, 600_000, 600_000])
+        // A successful probe resets the period.
+        #expect(breaker.permit(now: breaker.reopensAt!) == .probe)
+        breaker.record(success: true, now: breaker.reopensAt ?? now)
+        Self.fail(&breaker, times: 5, at: now)
+        #expect(breaker.reopensAt == now + 30_000)
+    }
+
+    @Test func anUnreportedProbeIsGivenUpAfterTheProbeTimeoutAndACancelledOneAtOnce() {
+        var breaker = CircuitBreaker()
+        Self.fail(&breaker, times: 5)
+        let reopen = Self.t0 + 30_000
+        #expect(breaker.permit(now: reopen) == .probe)
+        #expect(breaker.permit(now: reopen + 14_999) == .denied(retryAt: reopen + 15_000))
+        #expect(breaker.permit(now: reopen + 15_000) == .probe)
+        #expect(breaker.permit(now: reopen + 15_001) == .denied(retryAt: reopen + 30_000))
+        breaker.cancelProbe()
+        #expect(breaker.check(now: reopen + 15_002) == .probe)
+        #expect(breaker.state == .halfOpen)
+        #expect(breaker.permit(now: reopen + 15_002) == .probe)
+        #expect(breaker.permit(now: reopen + 15_003) == .denied(retryAt: reopen + 30_002))
+    }
+
+    @Test func outcomesWhileOpenAreIgnored() {
+        var breaker = CircuitBreaker()
+        Self.fail(&breaker, times: 5)
+        breaker.record(success: true, now: Self.t0 + 1)
+        Self.fail(&breaker, times: 3, at: Self.t0 + 2)
+        #expect(breaker.state == .open && breaker.reopensAt == Self.t0 + 30_000)
+    }
+
+    @Test func checkChangesNothing() {
+        var breaker = CircuitBreaker()
+        Self.fail(&breaker, times: 5)
+        #expect(breaker.check(now: Self.t0 + 30_000) == .probe)
+        #expect(breaker.state == .open)
+        #expect(breaker.check(now: Self.t0 + 30_000) == .probe)
+    }
+}
+
