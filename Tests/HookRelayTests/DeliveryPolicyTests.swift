@@ -557,3 +557,143 @@ extension DeliveryPolicyTests {
     }
 }
 
+// MARK: - Destination policy
+
+extension DeliveryPolicyTests {
+    static let ok = AttemptResult.response(status: 200, headers: [:], bodyPrefix: [])
+    static let unavailable = AttemptResult.response(status: 503, headers: [:], bodyPrefix: [])
+    static let badRequest = AttemptResult.response(status: 400, headers: [:], bodyPrefix: Array("invalid payload".utf8))
+
+    static func send(_ policy: inout DestinationPolicy, at now: Int64) -> AdmissionTicket? {
+        if case .send(let ticket) = policy.admit(now: now) { return ticket }
+        return nil
+    }
+
+    static func complete(_ policy: inout DestinationPolicy, _ ticket: AdmissionTicket, _ result: AttemptResult, attempt: Int = 1,
+                         at now: Int64, seed: UInt64 = 5) -> Outcome {
+        var generator = SplitMix64(seed: seed)
+        return policy.complete(ticket, result: result, attemptNumber: attempt, eventReceivedAt: t0, now: now, using: &generator)
+    }
+
+    @Test func fourHundredDeadLettersDoNotOpenTheBreaker() throws {
+        var policy = DestinationPolicy(settings: Self.settings())
+        for k in 0..<40 {
+            let ticket = try #require(Self.send(&policy, at: Self.t0 + Int64(k)))
+            #expect(Self.complete(&policy, ticket, Self.badRequest, at: Self.t0 + Int64(k))
+                    == .dead(reason: "HTTP 400: invalid payload", flagDestination: false))
+        }
+        #expect(policy.breaker.state == .closed)
+        // Four 503s, then a dead letter (the destination answered), then four more: never five in a row.
+        for k in 0..<9 {
+            let ticket = try #require(Self.send(&policy, at: Self.t0 + 100))
+            _ = Self.complete(&policy, ticket, k == 4 ? Self.badRequest : Self.unavailable, at: Self.t0 + 100)
+        }
+        #expect(policy.breaker.state == .closed)
+        let ticket = try #require(Self.send(&policy, at: Self.t0 + 100))
+        _ = Self.complete(&policy, ticket, Self.unavailable, at: Self.t0 + 100)
+        #expect(policy.breaker.state == .open)
+    }
+
+    @Test func admitsUpToTheConcurrencyLimit() throws {
+        var policy = DestinationPolicy(settings: Self.settings(concurrency: 2))
+        let first = try #require(Self.send(&policy, at: Self.t0))
+        _ = try #require(Self.send(&policy, at: Self.t0))
+        #expect(policy.admit(now: Self.t0) == .atCapacity)
+        #expect(policy.limiter.inFlight == 2)
+        #expect(Self.complete(&policy, first, Self.ok, at: Self.t0 + 5) == .delivered)
+        #expect(policy.limiter.inFlight == 1)
+        let third = try #require(Self.send(&policy, at: Self.t0 + 5))
+        policy.cancel(third)
+        #expect(policy.limiter.inFlight == 1)
+    }
+
+    @Test func admitsAtTheRateLimitAndSaysWhenToComeBack() throws {
+        var policy = DestinationPolicy(settings: Self.settings(concurrency: 10, rateLimit: "2/s"))
+        for _ in 0..<2 { _ = try #require(Self.send(&policy, at: Self.t0)) }
+        #expect(policy.admit(now: Self.t0) == .later(until: Self.t0 + 500))
+        #expect(policy.limiter.inFlight == 2)  // a refusal takes no slot
+        _ = try #require(Self.send(&policy, at: Self.t0 + 500))
+    }
+
+    @Test func anOpenBreakerDelaysAdmissionsAndTakesNoToken() throws {
+        var policy = DestinationPolicy(settings: Self.settings(concurrency: 10, rateLimit: "100/s"))
+        for _ in 0..<5 {
+            let ticket = try #require(Self.send(&policy, at: Self.t0))
+            let outcome = Self.complete(&policy, ticket, .failure(.connect("Connection refused")), at: Self.t0)
+            guard case .retry(let at, let reason) = outcome else {
+                Issue.record("expected a retry, got \(outcome)")
+                return
+            }
+            #expect((Self.t0 + 4_000...Self.t0 + 6_000).contains(at) && reason == "connect failed: Connection refused")
+        }
+        let tokens = policy.bucket?.availableAt(now: Self.t0 + 1_000)
+        #expect(policy.admit(now: Self.t0 + 1_000) == .later(until: Self.t0 + 30_000))
+        #expect(policy.bucket?.availableAt(now: Self.t0 + 1_000) == tokens)
+        #expect(policy.bucket?.tokens == 95)
+        #expect(policy.limiter.inFlight == 0)
+    }
+
+    @Test func probeThroughThePolicyClosesOnSuccessAndIgnoresStragglers() throws {
+        var policy = DestinationPolicy(settings: Self.settings(concurrency: 10))
+        let straggler = try #require(Self.send(&policy, at: Self.t0))
+        for _ in 0..<5 {
+            let ticket = try #require(Self.send(&policy, at: Self.t0))
+            _ = Self.complete(&policy, ticket, .failure(.timeout), at: Self.t0)
+        }
+        let reopen = Self.t0 + 30_000
+        let probe = try #require(Self.send(&policy, at: reopen))
+        #expect(probe.isProbe)
+        #expect(policy.admit(now: reopen + 1) == .later(until: reopen + 15_000))
+        // A request admitted before the breaker opened reports now: not the probe, not recorded.
+        #expect(Self.complete(&policy, straggler, Self.ok, at: reopen + 2) == .delivered)
+        #expect(policy.breaker.state == .halfOpen)
+        #expect(Self.complete(&policy, probe, Self.ok, at: reopen + 3) == .delivered)
+        #expect(policy.breaker.state == .closed)
+        let next = try #require(Self.send(&policy, at: reopen + 3))
+        #expect(!next.isProbe)
+    }
+
+    @Test func aFailedProbeReopensAndACancelledProbeCanBeRetaken() throws {
+        var policy = DestinationPolicy(settings: Self.settings())
+        for _ in 0..<5 {
+            let ticket = try #require(Self.send(&policy, at: Self.t0))
+            _ = Self.complete(&policy, ticket, Self.unavailable, at: Self.t0)
+        }
+        var probe = try #require(Self.send(&policy, at: Self.t0 + 30_000))
+        policy.cancel(probe)
+        probe = try #require(Self.send(&policy, at: Self.t0 + 30_001))
+        #expect(probe.isProbe && policy.limiter.inFlight == 1)
+        _ = Self.complete(&policy, probe, .failure(.tls("handshake failure")), at: Self.t0 + 31_000)
+        #expect(policy.admit(now: Self.t0 + 31_000) == .later(until: Self.t0 + 91_000))
+    }
+
+    @Test func theProbeTimeoutCoversTheRequestTimeout() {
+        var settings = Self.settings()
+        settings.timeout = .seconds(60)
+        #expect(DestinationPolicy(settings: settings).breaker.configuration.probeTimeout == .seconds(65))
+        #expect(DestinationPolicy(settings: Self.settings()).breaker.configuration.probeTimeout == .seconds(15))
+    }
+
+    @Test func completeTurnsClassificationsIntoOutcomes() throws {
+        var make = DestinationPolicy(settings: Self.settings(.make))
+        var ticket = try #require(Self.send(&make, at: Self.t0))
+        #expect(Self.complete(&make, ticket, .response(status: 410, headers: [:], bodyPrefix: []), at: Self.t0)
+                == .dead(reason: "HTTP 410", flagDestination: true))
+        ticket = try #require(Self.send(&make, at: Self.t0))
+        #expect(Self.complete(&make, ticket, Self.unavailable, attempt: 8, at: Self.t0)
+                == .dead(reason: "gave up after 8 attempts: HTTP 503", flagDestination: false))
+        ticket = try #require(Self.send(&make, at: Self.t0))
+        // Retry-After 90 s is before the 30 m step: the jittered step applies.
+        let outcome = Self.complete(&make, ticket, .response(status: 429, headers: ["Retry-After": "90"], bodyPrefix: []), attempt: 3, at: Self.t0)
+        guard case .retry(let at, "HTTP 429") = outcome else {
+            Issue.record("expected a retry for HTTP 429, got \(outcome)")
+            return
+        }
+        #expect((Self.t0 + 1_440_000...Self.t0 + 2_160_000).contains(at))
+
+        var expiring = DestinationPolicy(settings: Self.settings(.n8n, maxAge: .seconds(60)))
+        ticket = try #require(Self.send(&expiring, at: Self.t0 + 1_000))
+        #expect(Self.complete(&expiring, ticket, .failure(.timeout), at: Self.t0 + 1_000)
+                == .dead(reason: "expired after 1m: timed out", flagDestination: false))
+    }
+}
