@@ -47,7 +47,8 @@ struct ClassificationRow: Sendable, CustomTestStringConvertible {
 }
 
 extension DeliveryPolicyTests {
-    static let n8nNotRegistered = #"{"code":404,"message":"The requested webhook \"POST billing\" is not registered.","hint":"Activate the workflow"}"#
+    static let n8nNotRegistered =
+        #"{"code":404,"message":"The requested webhook \"POST billing\" is not registered.","hint":"Activate the workflow"}"#
 
     static let defaultRows: [ClassificationRow] = [
         .response(.http, 200, .delivered, counts: false),
@@ -89,7 +90,8 @@ extension DeliveryPolicyTests {
         // n8n: an inactive (or re-registering) workflow's production URL answers 404 "… is not registered".
         .response(.n8n, 404, body: n8nNotRegistered,
                   .retry(reason: #"HTTP 404: The requested webhook "POST billing" is not registered."#, retryAfter: nil, floor: false), counts: true),
-        .response(.n8n, 404, body: "Cannot POST /webhook/x", .dead(reason: "HTTP 404: Cannot POST /webhook/x", flagDestination: false), counts: false),
+        .response(.n8n, 404, body: "Cannot POST /webhook/x",
+                  .dead(reason: "HTTP 404: Cannot POST /webhook/x", flagDestination: false), counts: false),
         .response(.n8n, 401, body: #"{"code":401,"message":"Authorization is required!"}"#, attempt: 1,
                   .retry(reason: "HTTP 401: credential problem: Authorization is required!", retryAfter: nil, floor: false), counts: true),
         .response(.n8n, 403, body: #"{"code":403,"message":"Authorization data is wrong!"}"#, attempt: 1,
