@@ -199,6 +199,13 @@ struct RouteConfigTests {
             """#, [
             #"routes/routes.json:2:60: sources[0].secrets[1]: empty path in "file:""#,
         ]),
+        ErrorCase("an empty secret reference", #"""
+            {"sources": [
+              {"name": "a", "provider": "stripe", "secrets": ["env:K", ""]}
+            ]}
+            """#, [
+            #"routes/routes.json:2:60: sources[0].secrets[1]: must not be empty"#,
+        ]),
         ErrorCase("stripe without secrets", #"""
             {"sources": [
               {"name": "a", "provider": "stripe"}
@@ -238,6 +245,30 @@ struct RouteConfigTests {
             """#, [
             #"routes/routes.json:3:21: sources[0].signedContent: unclosed { in signedContent"#,
         ]),
+        ErrorCase("hmac {timestamp} without timestampHeader, at signedContent", #"""
+            {"sources": [
+              {"name": "a", "provider": "hmac", "header": "X-Sig", "secrets": ["env:K"],
+               "signedContent": "{timestamp}.{body}"}
+            ]}
+            """#, [
+            #"routes/routes.json:3:21: sources[0].signedContent: {timestamp} needs timestampHeader"#,
+        ]),
+        ErrorCase("hmac {id} without idHeader, at signedContent", #"""
+            {"sources": [
+              {"name": "a", "provider": "hmac", "header": "X-Sig", "secrets": ["env:K"],
+               "signedContent": "{id}.{body}"}
+            ]}
+            """#, [
+            #"routes/routes.json:3:21: sources[0].signedContent: {id} needs idHeader"#,
+        ]),
+        ErrorCase("hmac tolerance without timestampHeader, at tolerance", #"""
+            {"sources": [
+              {"name": "a", "provider": "hmac", "header": "X-Sig", "secrets": ["env:K"],
+               "tolerance": "5m"}
+            ]}
+            """#, [
+            #"routes/routes.json:3:17: sources[0].tolerance: tolerance needs timestampHeader"#,
+        ]),
         ErrorCase("hmac secretEncoding not utf8/hex/base64", #"""
             {"sources": [
               {"name": "a", "provider": "hmac", "header": "X-Sig", "secrets": ["env:K"],
@@ -255,6 +286,22 @@ struct RouteConfigTests {
             #"routes/routes.json:3:17: sources[0].algorithm: unknown value "sha384"; expected one of sha1, sha256, sha512"#,
             #"routes/routes.json:3:39: sources[0].encoding: unknown value "Base64"; did you mean "base64"?"#,
             #"routes/routes.json:3:66: sources[0].timestampUnit: unknown value "us"; did you mean "ms"?"#,
+        ]),
+        ErrorCase("hmac secret that is not valid in its secretEncoding, at the secret", #"""
+            {"sources": [
+              {"name": "a", "provider": "hmac", "header": "X-Sig", "secretEncoding": "hex",
+               "secrets": ["env:K"]}
+            ]}
+            """#, [
+            #"routes/routes.json:3:16: sources[0].secrets[0]: secret is not valid hex"#,
+        ]),
+        ErrorCase("hmac with an empty secrets array, at the array", #"""
+            {"sources": [
+              {"name": "a", "provider": "hmac", "header": "X-Sig",
+               "secrets": []}
+            ]}
+            """#, [
+            #"routes/routes.json:3:15: sources[0].secrets: hmac needs at least one secret"#,
         ]),
         ErrorCase("a duration with mixed units", #"""
             {"sources": [
@@ -436,6 +483,24 @@ struct RouteConfigTests {
             """#, [
             #"routes/routes.json:3:28: destinations[1].name: destination "d" is already defined at routes/routes.json:2:28"#,
             #"routes/routes.json:6:12: routes[1].name: route "r" is already defined at routes/routes.json:5:12"#,
+        ]),
+        ErrorCase("stripe whose only secret does not resolve: one error, not two", #"""
+            {"sources": [
+              {"name": "a", "provider": "stripe", "secrets": ["env:NOT_SET_X"]}
+            ]}
+            """#, [
+            #"routes/routes.json:2:51: sources[0].secrets[0]: environment variable NOT_SET_X is not set"#,
+        ]),
+        ErrorCase("hmac secretEncoding error names the secret that is wrong", #"""
+            {"sources": [
+              {"name": "a", "provider": "hmac", "header": "X-Sig", "secretEncoding": "hex",
+               "secrets": ["env:HEX", "env:K"]},
+              {"name": "b", "provider": "hmac", "header": "X-Sig", "secretEncoding": "hex",
+               "secrets": ["env:NOT_SET_X", "zz"]}
+            ]}
+            """#, [
+            #"routes/routes.json:3:27: sources[0].secrets[1]: secret is not valid hex"#,
+            #"routes/routes.json:5:16: sources[1].secrets[0]: environment variable NOT_SET_X is not set"#,
         ]),
     ]
 
