@@ -464,6 +464,41 @@ struct RouteConfigTests {
             #"routes/routes.json:4:26: routes[0].from[0]: unknown source "strpe"; did you mean "stripe"?"#,
             #"routes/routes.json:4:35: routes[0].from[1]: unknown source "shopify""#,
         ]),
+        ErrorCase("when errors at the nested operator", #"""
+            {"sources": [{"name": "stripe", "provider": "stripe", "secrets": ["env:K"]}],
+             "destinations": [{"name": "billing-n8n", "kind": "n8n", "url": "https://n8n.example.com/webhook/billing"}],
+             "routes": [
+              {"name": "r", "from": ["stripe"], "to": ["billing-n8n"],
+               "when": {"type": "invoice.*",
+                        "$or": [{"data.object.amount": {"$gt": ["100", "200"]}},
+                                {"data.object.currency": {"$like": "eu%"}}]}}
+            ]}
+            """#, [
+            #"routes/routes.json:6:52: routes[0].when.$or[0]["data.object.amount"].$gt: $gt needs a string, number, "#
+                + #"boolean or null, not an array"#,
+            #"routes/routes.json:7:47: routes[0].when.$or[1]["data.object.currency"].$like: unknown operator $like; "#
+                + #"use one of $eq $neq $in $nin $exists $gt $gte $lt $lte $startsWith $contains $not"#,
+        ]),
+        ErrorCase("when: unknown fields and operators at the key, bad operands at the value", #"""
+            {"sources": [{"name": "stripe", "provider": "stripe", "secrets": ["env:K"]}],
+             "destinations": [{"name": "billing-n8n", "kind": "n8n", "url": "https://n8n.example.com/webhook/billing"}],
+             "routes": [
+              {"name": "r", "from": ["stripe"], "to": ["billing-n8n"],
+               "when": {"amount": 3, "$xor": [], "type": [], "data.x": ["a"], "data..y": 1}},
+              {"name": "r2", "from": ["stripe"], "to": ["billing-n8n"], "when": []}
+            ]}
+            """#, [
+            #"routes/routes.json:5:13: routes[0].when.amount: unknown field amount (did you mean data.amount?); "#
+                + #"fields are type, id, source, time, subject, provider, providereventid, specversion, datacontenttype, "#
+                + #"receivedat, data or data.<path>"#,
+            #"routes/routes.json:5:26: routes[0].when.$xor: unknown operator $xor; conditions combine with $and, $or and $not"#,
+            #"routes/routes.json:5:46: routes[0].when.type: type needs a glob or a non-empty array of globs, "#
+                + #"such as ["invoice.*", "charge.succeeded"]"#,
+            #"routes/routes.json:5:60: routes[0].when["data.x"]: a bare array is ambiguous: use {"$in": "#
+                + #"[…]} for one of several values, or {"$contains": …} to look inside an array"#,
+            #"routes/routes.json:5:67: routes[0].when["data..y"]: empty segment in path data..y"#,
+            #"routes/routes.json:6:69: routes[1].when: expected an object of conditions, found an array"#,
+        ]),
         ErrorCase("a route with empty from and a string to", #"""
             {"routes": [
               {"name": "r", "from": [], "to": "x"}
