@@ -390,6 +390,15 @@ struct RouteConfigTests {
             #"routes/routes.json:3:12: destinations[0].auth: auth takes {"bearer": …}, {"username": …, "password": "#
                 + #"…} or {"header": …, "value": …}"#,
         ]),
+        ErrorCase("auth with an unknown key is reported once", #"""
+            {"destinations": [
+              {"name": "d", "kind": "http", "url": "https://example.com/",
+               "auth": {"token": "env:K"}}
+            ]}
+            """#, [
+            #"routes/routes.json:3:13: destinations[0].auth.token: unknown key "token"; expected one of bearer, "#
+                + #"username, password, header, value"#,
+        ]),
         ErrorCase("basic auth username with a colon", #"""
             {"destinations": [
               {"name": "d", "kind": "http", "url": "https://example.com/",
@@ -567,6 +576,43 @@ struct RouteConfigTests {
         #expect(loaded.config?.sources["a"]?.settings.secrets == [Secret("whsec_TOPSECRET1")])
     }
 
+    @Test func misplacedSecretsAreReportedByKindNeverByValue() throws {
+        let environment = ["ENV_SECRET": "ENVVALUE9"]
+        let loaded = try Self.load(["routes.json": #"""
+            {"sources": [
+              {"name": "a", "provider": "stripe", "secrets": "whsec_LEAK1"},
+              {"name": "b", "provider": "stripe", "secrets": [123456789]},
+              {"name": "c", "provider": "stripe", "secrets": ["env:ENV_SECRET"], "verifyToken": 987654},
+              {"name": "h", "provider": "hmac", "header": "X-Sig", "secretEncoding": "hex", "secrets": ["file:hmac.key"]}
+            ],
+             "destinations": [
+              {"name": "d", "kind": "http", "url": "https://example.com/", "auth": "Bearer LEAK2", "signingSecret": 55555},
+              {"name": "e", "kind": "http", "url": "ftp://user:LEAK3@example.com/"},
+              {"name": "f", "kind": "http", "url": "user:LEAK6@example.com"},
+              {"name": "g", "kind": "http", "url": "https://example.com/", "auth": {"bearer": ["LEAK4"]}},
+              {"name": "i", "kind": "http", "url": "https://example.com/", "auth": {"username": "u", "password": true}}
+            ]}
+            """#], environment: environment) { routes in
+            try Self.write("NOTHEXLEAK5\n", to: routes + "/hmac.key")
+        }
+        let reference = #"expected a secret reference such as "env:NAME", found "#
+        #expect(loaded.errors == [
+            #"routes/routes.json:2:50: sources[0].secrets: expected an array of secret references such as ["env:NAME"], found a string"#,
+            "routes/routes.json:3:51: sources[1].secrets[0]: " + reference + "a number",
+            "routes/routes.json:4:85: sources[2].verifyToken: " + reference + "a number",
+            "routes/routes.json:5:93: sources[3].secrets[0]: secret is not valid hex",
+            #"routes/routes.json:8:72: destinations[0].auth: expected an object such as {"bearer": "env:NAME"}, found a string"#,
+            "routes/routes.json:8:105: destinations[0].signingSecret: " + reference + "a number",
+            "routes/routes.json:9:40: destinations[1].url: put credentials in auth, not in the URL",
+            "routes/routes.json:10:40: destinations[2].url: put credentials in auth, not in the URL",
+            "routes/routes.json:11:83: destinations[3].auth.bearer: " + reference + "an array",
+            "routes/routes.json:12:102: destinations[4].auth.password: " + reference + "a boolean",
+        ])
+        for secret in ["LEAK1", "123456789", "987654", "ENVVALUE9", "NOTHEXLEAK5", "LEAK2", "55555", "LEAK3", "LEAK4", "LEAK6"] {
+            #expect(!loaded.lines.contains { $0.contains(secret) }, "\(secret) shown")
+        }
+    }
+
     // MARK: Several files
 
     @Test func duplicateNamesAcrossFilesPointAtTheSecondAndNameTheFirst() throws {
@@ -654,6 +700,37 @@ struct RouteConfigTests {
         let config = try #require(loaded.config)
         #expect(config.sourceOrder == ["stripe", "open"])
         #expect(config.destinations["lab"]?.insecureSkipVerify == true)
+    }
+
+    @Test func aBrokenDefinitionDoesNotCascadeIntoOtherErrors() throws {
+        // An invalid source or destination still defines its name; a non-object element does not hide the others;
+        // an unknown provider does not stop the rest of the source being checked.
+        let loaded = try Self.load(["routes.json": #"""
+            {
+              "sources": [
+                "oops",
+                { "name": "s1", "provider": "stripe", "secrets": ["env:UNSET_VAR"] },
+                { "name": "s2", "provider": "githubb", "secret": ["env:K"], "tolerance": "5 m" }
+              ],
+              "destinations": [
+                { "name": "x1", "kind": "n8n", "url": "ftp://x" },
+                { "name": "x2", "kind": "nope", "url": "https://x.example/", "auth": {"bearer": "env:UNSET_VAR"} }
+              ],
+              "routes": [
+                { "name": "r1", "from": ["s1", "s2"], "to": ["x1", "x2"] }
+              ]
+            }
+            """#])
+        #expect(loaded.errors == [
+            #"routes/routes.json:3:5: sources[0]: expected an object, found "oops""#,
+            "routes/routes.json:4:55: sources[1].secrets[0]: environment variable UNSET_VAR is not set",
+            #"routes/routes.json:5:33: sources[2].provider: unknown value "githubb"; expected one of stripe, hmac, none"#,
+            #"routes/routes.json:5:44: sources[2].secret: unknown key "secret"; did you mean "secrets"?"#,
+            #"routes/routes.json:5:78: sources[2].tolerance: invalid duration "5 m": expected a number followed by ms, s, m, h or d"#,
+            #"routes/routes.json:8:43: destinations[0].url: invalid URL "ftp://x": expected http:// or https:// with a host"#,
+            #"routes/routes.json:9:29: destinations[1].kind: unknown value "nope"; expected one of n8n, make, zapier, http"#,
+            "routes/routes.json:9:85: destinations[1].auth.bearer: environment variable UNSET_VAR is not set",
+        ])
     }
 
     // MARK: A valid config
