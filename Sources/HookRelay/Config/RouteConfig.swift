@@ -132,16 +132,21 @@ private struct Loader {
             return
         }
         decoder.checkKeys(of: object, allowed: ["sources", "destinations", "routes"])
-        for (index, item) in (decoder.optional("sources", in: object, as: .array(of: .object)) ?? []).enumerated() {
-            loadSource(item, index: index, decoder: &decoder)
-        }
-        for (index, item) in (decoder.optional("destinations", in: object, as: .array(of: .object)) ?? []).enumerated() {
-            loadDestination(item, index: index, decoder: &decoder)
-        }
-        for (index, item) in (decoder.optional("routes", in: object, as: .array(of: .object)) ?? []).enumerated() {
-            loadRoute(item, index: index, decoder: &decoder)
-        }
+        for item in Loader.objects("sources", in: object, decoder: &decoder) { loadSource(item, decoder: &decoder) }
+        for item in Loader.objects("destinations", in: object, decoder: &decoder) { loadDestination(item, decoder: &decoder) }
+        for item in Loader.objects("routes", in: object, decoder: &decoder) { loadRoute(item, decoder: &decoder) }
         diagnostics += decoder.diagnostics
+    }
+
+    /// The objects of the array `key` of `object` (none when absent). An element that is not an object is reported
+    /// and skipped, so the others are still checked and the names they define still resolve.
+    static func objects(_ key: String, in object: ConfigObject, decoder: inout ConfigDecoder) -> [ConfigObject] {
+        guard let nodes = decoder.optional(key, in: object, as: .array(of: .any)) else { return [] }
+        var objects: [ConfigObject] = []
+        for (index, node) in nodes.enumerated() {
+            if let item = decoder.object(node, at: object.path(for: key).appending(index: index)) { objects.append(item) }
+        }
+        return objects
     }
 
     /// Checks a name is new; reports where the first one is otherwise.
@@ -156,40 +161,52 @@ private struct Loader {
         return true
     }
 
-    mutating func secret(_ reference: String, at position: SourcePosition, path: JSONPath, decoder: inout ConfigDecoder) -> Secret? {
+    /// The secret the reference `node` (at `path`) names, resolved; nil after reporting why not.
+    mutating func secret(_ node: JSONValue, at path: JSONPath, decoder: inout ConfigDecoder) -> Secret? {
+        guard let reference = decoder.decode(node, at: path, as: Loader.secretReference) else { return nil }
         do {
             let (secret, kind) = try Secret.resolve(reference, environment: environment, directory: directory)
             if kind == .literal {
-                decoder.warning("literal secret; use env:NAME or file:PATH so it stays out of the route file", at: position, path: path)
+                decoder.warning("literal secret; use env:NAME or file:PATH so it stays out of the route file", at: node.position, path: path)
             }
             return secret
         } catch {
-            decoder.error(error.message, at: position, path: path)
+            decoder.error(error.message, at: node.position, path: path)
             return nil
         }
     }
 
-    mutating func loadSource(_ object: ConfigObject, index: Int, decoder: inout ConfigDecoder) {
-        guard let name = decoder.required("name", in: object, as: Loader.urlSegment) else { return }
-        guard let providerName = decoder.required("provider", in: object, as: .oneOf(ProviderRegistry.names)),
-              let preset = ProviderRegistry.preset(named: providerName) else { return }
-        decoder.checkKeys(of: object, allowed: RouteConfig.sourceKeys + preset.optionKeys)
-        var settings = SourceSettings(name: name, provider: providerName)
-        if let references = object.member("secrets") {
-            if let items = decoder.decode(references.value, at: object.path(for: "secrets"), as: .array(of: .nonEmptyString)) {
-                for (i, reference) in items.enumerated() {
-                    let value = references.value.arrayValue![i]
-                    if let secret = secret(reference, at: value.position, path: object.path(for: "secrets").appending(index: i), decoder: &decoder) {
-                        settings.secrets.append(secret)
-                    }
+    /// The secret the member `key` of `object` names, if the member is present.
+    mutating func secret(_ key: String, in object: ConfigObject, decoder: inout ConfigDecoder) -> Secret? {
+        object[key].flatMap { secret($0, at: object.path(for: key), decoder: &decoder) }
+    }
+
+    /// Checks one source; every problem is reported even when the name or provider is invalid.
+    mutating func loadSource(_ object: ConfigObject, decoder: inout ConfigDecoder) {
+        let name = decoder.required("name", in: object, as: Loader.urlSegment)
+        // Claimed as soon as the name is valid, so routes naming an invalid source are not also told it is unknown.
+        var unique = false
+        if let name { unique = Loader.claim(name, kind: "source", in: &sourceDefinitions, object: object, decoder: &decoder) }
+        let providerName = decoder.required("provider", in: object, as: .oneOf(ProviderRegistry.names))
+        let preset = providerName.flatMap(ProviderRegistry.preset(named:))
+        // Without a preset its own keys are unknown: accept any preset's, still catching typos.
+        decoder.checkKeys(of: object, allowed: RouteConfig.sourceKeys + (preset?.optionKeys ?? ProviderRegistry.presets.flatMap { $0.optionKeys }))
+        var settings = SourceSettings(name: name ?? "", provider: providerName ?? "")
+        if let references = object["secrets"] {
+            let path = object.path(for: "secrets")
+            if let items = references.arrayValue {
+                for (i, item) in items.enumerated() {
+                    if let secret = secret(item, at: path.appending(index: i), decoder: &decoder) { settings.secrets.append(secret) }
                 }
+            } else {
+                // By kind only: a string here is most likely the secret itself.
+                decoder.error("expected an array of secret references such as [\"env:NAME\"], found \(references.kindDescription)",
+                              at: references.position, path: path)
             }
         }
         settings.publicKey = decoder.optional("publicKey", in: object, as: .nonEmptyString)
         settings.publicURL = decoder.optional("publicURL", in: object, as: Loader.httpURL)
-        if let reference = decoder.optional("verifyToken", in: object, as: .nonEmptyString) {
-            settings.verifyToken = secret(reference, at: object["verifyToken"]!.position, path: object.path(for: "verifyToken"), decoder: &decoder)
-        }
+        settings.verifyToken = secret("verifyToken", in: object, decoder: &decoder)
         settings.tolerance = decoder.optional("tolerance", in: object, as: .duration)
         settings.split = decoder.optional("split", in: object, as: .bool) ?? true
         settings.maxBody = decoder.optional("maxBody", in: object, as: .int(in: 1...(10 * 1024 * 1024)))
@@ -202,20 +219,32 @@ private struct Loader {
                 }
             }
         }
-        let unique = Loader.claim(name, kind: "source", in: &sourceDefinitions, object: object, decoder: &decoder)
-        guard let factory = preset.configure(settings, source: object, decoder: &decoder), unique else { return }
+        guard let preset else { return }
+        let factory = preset.configure(settings, source: object, decoder: &decoder)
+        guard let name, unique, let factory else { return }
         config.sources[name] = SourceRuntime(settings: settings, factory: factory)
         config.sourceOrder.append(name)
     }
 
-    mutating func loadDestination(_ object: ConfigObject, index: Int, decoder: inout ConfigDecoder) {
+    /// Checks one destination; every problem is reported even when the name, kind or URL is invalid.
+    mutating func loadDestination(_ object: ConfigObject, decoder: inout ConfigDecoder) {
         decoder.checkKeys(of: object, allowed: RouteConfig.destinationKeys)
         let name = decoder.required("name", in: object, as: .nonEmptyString)
+        // Claimed as soon as the name is valid, so routes to an invalid destination are not also told it is unknown.
+        var unique = false
+        if let name { unique = Loader.claim(name, kind: "destination", in: &destinationDefinitions, object: object, decoder: &decoder) }
         let kind = decoder.required("kind", in: object, as: .oneOf(DestinationKind.allCases.map(\.rawValue))).flatMap(DestinationKind.init)
         let url = decoder.required("url", in: object, as: Loader.httpURL)
-        guard let name, let kind, let url else { return }
-        var settings = DestinationSettings(name: name, kind: kind, url: url)
-        if let auth = decoder.optional("auth", in: object, as: .object) { settings.auth = loadAuth(auth, decoder: &decoder) }
+        var settings = DestinationSettings(name: name ?? "", kind: kind ?? .http, url: url ?? "")
+        if let auth = object["auth"] {
+            if let auth = ConfigObject(auth, at: object.path(for: "auth")) {
+                settings.auth = loadAuth(auth, decoder: &decoder)
+            } else {
+                // By kind only: a string here is most likely a credential.
+                decoder.error("expected an object such as {\"bearer\": \"env:NAME\"}, found \(auth.kindDescription)",
+                              at: auth.position, path: object.path(for: "auth"))
+            }
+        }
         settings.body = decoder.optional("body", in: object, as: .oneOf(DeliveryBody.allCases.map(\.rawValue))).flatMap(DeliveryBody.init) ?? .envelope
         settings.timeout = decoder.optional("timeout", in: object, as: .duration) ?? .seconds(10)
         settings.concurrency = decoder.optional("concurrency", in: object, as: .int(in: 1...1024)) ?? 8
@@ -225,29 +254,28 @@ private struct Loader {
             settings.retrySchedule = decoder.optional("schedule", in: retry, as: .array(of: .duration, minCount: 1)) ?? settings.retrySchedule
             settings.maxAge = decoder.optional("maxAge", in: retry, as: .duration)
         }
-        if let reference = decoder.optional("signingSecret", in: object, as: .nonEmptyString) {
-            settings.signingSecret = secret(reference, at: object["signingSecret"]!.position, path: object.path(for: "signingSecret"), decoder: &decoder)
-        }
+        settings.signingSecret = secret("signingSecret", in: object, decoder: &decoder)
         settings.insecureSkipVerify = decoder.optional("insecureSkipVerify", in: object, as: .bool) ?? false
         if settings.insecureSkipVerify {
-            decoder.warning("insecureSkipVerify: TLS certificates of \(name) are NOT verified; anyone on the path can read and change deliveries",
+            decoder.warning("insecureSkipVerify: TLS certificates of \(name ?? "this destination") are NOT verified; "
+                                + "anyone on the path can read and change deliveries",
                             at: object["insecureSkipVerify"]!.position, path: object.path(for: "insecureSkipVerify"))
         }
-        guard Loader.claim(name, kind: "destination", in: &destinationDefinitions, object: object, decoder: &decoder) else { return }
+        guard let name, unique, kind != nil, url != nil else { return }
         config.destinations[name] = settings
     }
 
     mutating func loadAuth(_ object: ConfigObject, decoder: inout ConfigDecoder) -> DestinationAuth? {
-        decoder.checkKeys(of: object, allowed: ["bearer", "username", "password", "header", "value"])
+        let allowed = ["bearer", "username", "password", "header", "value"]
+        decoder.checkKeys(of: object, allowed: allowed)
         let keys = Set(object.keys)
+        guard keys.isSubset(of: allowed) else { return nil }  // reported above; the shape message would only repeat it
         if keys == ["bearer"] {
-            let reference = decoder.required("bearer", in: object, as: .nonEmptyString)
-            return reference.flatMap { secret($0, at: object["bearer"]!.position, path: object.path(for: "bearer"), decoder: &decoder) }.map { .bearer($0) }
+            return secret("bearer", in: object, decoder: &decoder).map { .bearer($0) }
         }
         if keys == ["username", "password"] {
             let username = decoder.required("username", in: object, as: .nonEmptyString)
-            let password = decoder.required("password", in: object, as: .nonEmptyString)
-                .flatMap { secret($0, at: object["password"]!.position, path: object.path(for: "password"), decoder: &decoder) }
+            let password = secret("password", in: object, decoder: &decoder)
             guard let username, let password else { return nil }
             guard !username.contains(":") else {
                 decoder.error("username must not contain ':'", at: object["username"]!.position, path: object.path(for: "username"))
@@ -257,8 +285,7 @@ private struct Loader {
         }
         if keys == ["header", "value"] {
             let header = decoder.required("header", in: object, as: Loader.headerName)
-            let value = decoder.required("value", in: object, as: .nonEmptyString)
-                .flatMap { secret($0, at: object["value"]!.position, path: object.path(for: "value"), decoder: &decoder) }
+            let value = secret("value", in: object, decoder: &decoder)
             guard let header, let value else { return nil }
             return .header(name: header, value: value)
         }
@@ -267,17 +294,18 @@ private struct Loader {
         return nil
     }
 
-    mutating func loadRoute(_ object: ConfigObject, index: Int, decoder: inout ConfigDecoder) {
+    mutating func loadRoute(_ object: ConfigObject, decoder: inout ConfigDecoder) {
         decoder.checkKeys(of: object, allowed: RouteConfig.routeKeys)
         let name = decoder.required("name", in: object, as: .nonEmptyString)
+        var unique = false
+        if let name { unique = Loader.claim(name, kind: "route", in: &routeDefinitions, object: object, decoder: &decoder) }
         let from = decoder.required("from", in: object, as: .array(of: .nonEmptyString, minCount: 1))
         let to = decoder.required("to", in: object, as: .array(of: .nonEmptyString, minCount: 1))
         var condition: RouteCondition?
         if let when = object.member("when") {
             condition = RouteConditionLoader.load(when.value, at: object.path(for: "when"), decoder: &decoder)
         }
-        guard let name, let from, let to,
-              Loader.claim(name, kind: "route", in: &routeDefinitions, object: object, decoder: &decoder) else { return }
+        guard let name, let from, let to, unique else { return }
         pendingRoutes.append((RouteSettings(name: name, from: from, to: to, condition: condition), object, decoder.file))
     }
 
@@ -324,8 +352,26 @@ private struct Loader {
     }
     }
 
+    /// A secret reference: `env:NAME`, `file:PATH` or a literal. A value of another type is reported by its kind, never
+    /// shown: it may be the secret itself.
+    static var secretReference: ConfigField<String> {
+        ConfigField(expecting: "a secret reference") { value, path, decoder in
+            guard let reference = value.stringValue else {
+                decoder.error("expected a secret reference such as \"env:NAME\", found \(value.kindDescription)", at: value.position, path: path)
+                return nil
+            }
+            guard !reference.isEmpty else {
+                decoder.error("must not be empty", at: value.position, path: path)
+                return nil
+            }
+            return reference
+        }
+    }
+
     static var httpURL: ConfigField<String> {
         ConfigField<String>.nonEmptyString.map(expecting: "an http:// or https:// URL") { text throws(ConfigValueError) in
+        // Checked first, so the message below never shows a password.
+        guard !hasUserInfo(text) else { throw ConfigValueError("put credentials in auth, not in the URL") }
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty else {
             throw ConfigValueError("invalid URL \"\(text.prefix(80))\": expected http:// or https:// with a host")
@@ -333,6 +379,12 @@ private struct Loader {
         guard url.user == nil && url.password == nil else { throw ConfigValueError("put credentials in auth, not in the URL") }
         return text
     }
+    }
+
+    /// Whether the URL's authority (after an optional `scheme://`, up to the first `/`, `?` or `#`) has a `user@` part.
+    static func hasUserInfo(_ text: String) -> Bool {
+        let rest = text.range(of: "://").map { text[$0.upperBound...] } ?? text[...]
+        return rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }.contains("@")
     }
 
     static var headerName: ConfigField<String> {

@@ -24,27 +24,27 @@ public enum GenericHMACPreset: ProviderPreset {
         let secretEncoding = decoder.optional("secretEncoding", in: source, as: .oneOf(["utf8", "hex", "base64"]), default: "utf8")
         let fields = EventFieldOptions.decode(source, decoder: &decoder)
         var template: [SignedContentTemplate.Part] = [.body]
-        if let text = decoder.optional("signedContent", in: source, as: .nonEmptyString) {
+        if let text = decoder.optional("signedContent", in: source, as: .nonEmptyString), let node = source["signedContent"] {
+            let path = source.path.appending("signedContent")
             switch SignedContentTemplate.parse(text) {
             case .success(let parts):
                 template = parts
                 if parts.contains(.timestamp) && timestampHeader == nil {
-                    decoder.error("{timestamp} needs timestampHeader", at: source.position, path: source.path.appending("signedContent"))
+                    decoder.error("{timestamp} needs timestampHeader", at: node.position, path: path)
                 }
                 if parts.contains(.id) && idHeader == nil {
-                    decoder.error("{id} needs idHeader", at: source.position, path: source.path.appending("signedContent"))
+                    decoder.error("{id} needs idHeader", at: node.position, path: path)
                 }
             case .failure(let error):
-                decoder.error(error.message, at: source.member("signedContent")?.value.position ?? source.position,
-                              path: source.path.appending("signedContent"))
+                decoder.error(error.message, at: node.position, path: path)
             }
         }
-        if settings.tolerance != nil && timestampHeader == nil {
-            decoder.error("tolerance needs timestampHeader", at: source.position, path: source.path.appending("tolerance"))
+        if settings.tolerance != nil && timestampHeader == nil, let node = source["tolerance"] {
+            decoder.error("tolerance needs timestampHeader", at: node.position, path: source.path.appending("tolerance"))
         }
-        if settings.secrets.isEmpty {
-            decoder.error("hmac needs at least one secret", at: source.position, path: source.path.appending("secrets"))
-        }
+        let hasSecrets = decoder.requireSecrets(settings, of: source, "hmac needs at least one secret")
+        // The file's secrets line up with the resolved ones only when all resolved (otherwise errors are reported).
+        let secretNodes = source["secrets"]?.arrayValue ?? []
         var keys: [[UInt8]] = []
         for (index, secret) in settings.secrets.enumerated() {
             let key: [UInt8]?
@@ -54,12 +54,15 @@ public enum GenericHMACPreset: ProviderPreset {
             default: key = secret.bytes
             }
             guard let key, !key.isEmpty else {
-                decoder.error("secret is not valid \(secretEncoding)", at: source.position, path: source.path.appending("secrets").appending(index: index))
+                if secretNodes.count == settings.secrets.count {
+                    decoder.error("secret is not valid \(secretEncoding)", at: secretNodes[index].position,
+                                  path: source.path.appending("secrets").appending(index: index))
+                }
                 continue
             }
             keys.append(key)
         }
-        guard decoder.diagnostics.filter(\.isError).count == errorsBefore, let header, let fields else { return nil }
+        guard decoder.diagnostics.filter(\.isError).count == errorsBefore, hasSecrets, let header, let fields else { return nil }
         let digest: DigestAlgorithm = algorithm == "sha1" ? .sha1 : algorithm == "sha512" ? .sha512 : .sha256
         return Factory(configuration: GenericHMACProvider.Configuration(
             header: header, digest: digest, isBase64: encoding == "base64", prefix: prefix, template: template,

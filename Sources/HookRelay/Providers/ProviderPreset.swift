@@ -54,6 +54,19 @@ public protocol ProviderPreset {
     static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)?
 }
 
+extension ConfigDecoder {
+    /// Whether `settings` has secrets. When it has none, reports `message` at the source's `secrets` (at the source
+    /// itself when the key is absent), unless secrets were listed but did not resolve: those are already reported.
+    mutating func requireSecrets(_ settings: SourceSettings, of source: ConfigObject, _ message: String) -> Bool {
+        guard settings.secrets.isEmpty else { return true }
+        let node = source["secrets"]
+        if node == nil || node?.arrayValue?.isEmpty == true {
+            error(message, at: node?.position ?? source.position, path: source.path.appending("secrets"))
+        }
+        return false
+    }
+}
+
 /// Every preset, by name. Adding a provider: one file with a ``ProviderPreset`` and one line here.
 public enum ProviderRegistry {
     public static var presets: [any ProviderPreset.Type] {

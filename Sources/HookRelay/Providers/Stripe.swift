@@ -9,9 +9,7 @@ public enum StripePreset: ProviderPreset {
     static let defaultTolerance: Duration = .seconds(300)
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard !settings.secrets.isEmpty else {
-            decoder.error("stripe needs at least one secret (the endpoint's signing secret, whsec_…)", at: source.position,
-                          path: source.path.appending("secrets"))
+        guard decoder.requireSecrets(settings, of: source, "stripe needs at least one secret (the endpoint's signing secret, whsec_…)") else {
             return nil
         }
         return Factory(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)

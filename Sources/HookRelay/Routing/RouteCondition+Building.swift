@@ -8,11 +8,15 @@ public struct RouteConditionError: Error, Sendable, Equatable, CustomStringConve
         public let path: String
         /// What is wrong, in a sentence fragment: `$in needs a non-empty array of literals`.
         public let message: String
+        /// Whether the problem is the last key of ``path`` itself (an unknown operator or field), not its value:
+        /// a loader reports it at the key's position.
+        public let isAboutKey: Bool
 
         /// An issue at a JSON Pointer.
-        public init(path: String, message: String) {
+        public init(path: String, message: String, isAboutKey: Bool = false) {
             self.path = path
             self.message = message
+            self.isAboutKey = isAboutKey
         }
 
         public var description: String { path.isEmpty ? message : "\(path): \(message)" }
@@ -48,8 +52,8 @@ private struct ConditionBuilder {
     static let fieldNames = "type, id, source, time, subject, provider, providereventid, specversion, datacontenttype, "
         + "receivedat, data or data.<path>"
 
-    mutating func issue(_ path: String, _ message: String) {
-        issues.append(RouteConditionError.Issue(path: path, message: message))
+    mutating func issue(_ path: String, _ message: String, isAboutKey: Bool = false) {
+        issues.append(RouteConditionError.Issue(path: path, message: message, isAboutKey: isAboutKey))
     }
 
     /// A condition object.
@@ -79,9 +83,9 @@ private struct ConditionBuilder {
             default:
                 if key.hasPrefix("$") {
                     if Self.fieldOperators.contains(key) {
-                        issue(memberPath, "\(key) must be inside a field, as in {\"data.amount\": {\"\(key)\": …}}")
+                        issue(memberPath, "\(key) must be inside a field, as in {\"data.amount\": {\"\(key)\": …}}", isAboutKey: true)
                     } else {
-                        issue(memberPath, "unknown operator \(key); conditions combine with $and, $or and $not")
+                        issue(memberPath, "unknown operator \(key); conditions combine with $and, $or and $not", isAboutKey: true)
                     }
                     continue
                 }
@@ -122,12 +126,12 @@ private struct ConditionBuilder {
         if name.hasPrefix("data.") {
             let segments = name.utf8.dropFirst(5).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
             guard !segments.contains(where: \.isEmpty) else {
-                issue(path, "empty segment in path \(name)")
+                issue(path, "empty segment in path \(name)", isAboutKey: true)
                 return nil
             }
             return .data(segments.map { String(decoding: $0, as: UTF8.self) })
         }
-        issue(path, "unknown field \(name) (did you mean data.\(name)?); fields are \(Self.fieldNames)")
+        issue(path, "unknown field \(name) (did you mean data.\(name)?); fields are \(Self.fieldNames)", isAboutKey: true)
         return nil
     }
 
@@ -196,7 +200,7 @@ private struct ConditionBuilder {
                 if let inner = fieldTest(field, operand, at: operandPath) { tests.append(.not(inner)) }
                 continue
             default:
-                issue(operandPath, "unknown operator \(name); use one of \(Self.fieldOperators.joined(separator: " "))")
+                issue(operandPath, "unknown operator \(name); use one of \(Self.fieldOperators.joined(separator: " "))", isAboutKey: true)
                 op = nil
             }
             if let op { tests.append(.field(field, op)) }
