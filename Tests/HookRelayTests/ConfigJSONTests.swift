@@ -165,6 +165,7 @@ struct ConfigJSONTests {
         ("[tru]", 1, 2, "invalid literal 'tru'; expected true, false, null, a number, or a quoted string"),
         ("[NaN]", 1, 2, "invalid literal 'NaN'; expected true, false, null, a number, or a quoted string"),
         ("[nullx]", 1, 2, "invalid literal 'nullx'; expected true, false, null, a number, or a quoted string"),
+        ("[whsec_abc123]", 1, 2, "unquoted text; strings need double quotes (expected true, false, null, a number, or a quoted string)"),
         ("[1x]", 1, 3, "expected ',' or ']' after array element"),
         ("{} {}", 1, 4, "unexpected content after the top-level value"),
         ("[1]\n]", 2, 1, "unexpected content after the top-level value"),

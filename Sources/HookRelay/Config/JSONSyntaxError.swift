@@ -61,8 +61,17 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
     /// A number too large for a `Double`.
     static func numberOutOfRange(at p: SourcePosition) -> Self { Self(.numberOutOfRange, p, "number out of range") }
     /// A bare word that is not `true`, `false` or `null`.
+    /// Quotes the word only when it looks like a misspelt literal (`True`, `nul`, `NaN`): an unquoted word may be a
+    /// secret someone forgot to quote, and errors never echo secrets.
     static func invalidLiteral(_ word: String, at p: SourcePosition) -> Self {
-        Self(.invalidLiteral, p, "invalid literal '\(word)'; expected true, false, null, a number, or a quoted string")
+        let lowered = word.lowercased()
+        let nearLiteral = ["true", "false", "null", "nan", "infinity", "undefined"].contains { literal in
+            lowered == literal || (lowered.count < literal.count && literal.hasPrefix(lowered))
+                || (lowered.count == literal.count + 1 && lowered.hasPrefix(literal))
+        }
+        return Self(.invalidLiteral, p, nearLiteral
+            ? "invalid literal '\(word)'; expected true, false, null, a number, or a quoted string"
+            : "unquoted text; strings need double quotes (expected true, false, null, a number, or a quoted string)")
     }
     /// A comma before `]` or `}` (reported at the comma).
     static func trailingComma(at p: SourcePosition) -> Self { Self(.trailingComma, p, "trailing comma") }

@@ -246,7 +246,7 @@ private struct Loader {
             }
         }
         settings.body = decoder.optional("body", in: object, as: .oneOf(DeliveryBody.allCases.map(\.rawValue))).flatMap(DeliveryBody.init) ?? .envelope
-        settings.timeout = decoder.optional("timeout", in: object, as: .duration) ?? .seconds(10)
+        settings.timeout = decoder.optional("timeout", in: object, as: Loader.attemptTimeout) ?? .seconds(10)
         settings.concurrency = decoder.optional("concurrency", in: object, as: .int(in: 1...1024)) ?? 8
         settings.rateLimit = decoder.optional("rateLimit", in: object, as: .rate)
         if let retry = decoder.optional("retry", in: object, as: .object) {
@@ -385,6 +385,16 @@ private struct Loader {
     static func hasUserInfo(_ text: String) -> Bool {
         let rest = text.range(of: "://").map { text[$0.upperBound...] } ?? text[...]
         return rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }.contains("@")
+    }
+
+    /// A delivery attempt's timeout: 100ms to 5m (libcurl treats 0 as "no timeout").
+    static var attemptTimeout: ConfigField<Duration> {
+        ConfigField<Duration>.duration.map(expecting: "a duration from 100ms to 5m") { value throws(ConfigValueError) in
+            guard value >= .milliseconds(100), value <= .seconds(300) else {
+                throw ConfigValueError("timeout must be between 100ms and 5m")
+            }
+            return value
+        }
     }
 
     static var headerName: ConfigField<String> {
