@@ -39,8 +39,9 @@ public enum GenericHMACPreset: ProviderPreset {
                 decoder.error(error.message, at: node.position, path: path)
             }
         }
-        if settings.tolerance != nil && timestampHeader == nil, let node = source["tolerance"] {
-            decoder.error("tolerance needs timestampHeader", at: node.position, path: source.path.appending("tolerance"))
+        if settings.tolerance != nil && timestampHeader == nil {
+            decoder.error("tolerance needs timestampHeader", at: source["tolerance"]?.position ?? source.position,
+                          path: source.path.appending("tolerance"))
         }
         let hasSecrets = decoder.requireSecrets(settings, of: source, "hmac needs at least one secret")
         // The file's secrets line up with the resolved ones only when all resolved (otherwise errors are reported).
@@ -54,8 +55,12 @@ public enum GenericHMACPreset: ProviderPreset {
             default: key = secret.bytes
             }
             guard let key, !key.isEmpty else {
+                // When the lists do not line up, a secret failed to resolve: that error already rejects the config.
                 if secretNodes.count == settings.secrets.count {
                     decoder.error("secret is not valid \(secretEncoding)", at: secretNodes[index].position,
+                                  path: source.path.appending("secrets").appending(index: index))
+                } else if secretNodes.isEmpty {
+                    decoder.error("secret is not valid \(secretEncoding)", at: source.position,
                                   path: source.path.appending("secrets").appending(index: index))
                 }
                 continue
