@@ -34,11 +34,16 @@ public struct Delivery: Sendable, Equatable {
     public var createdAt: Int64
     /// When it last changed, unix milliseconds.
     public var updatedAt: Int64
+    /// When it was first attempted, unix milliseconds; `nil` until an attempt is recorded.
+    public var firstAttemptAt: Int64?
+    /// While a sender holds it (claimed, result not yet recorded): when that claim lapses, unix milliseconds.
+    public var leaseUntil: Int64?
 
     /// Makes a delivery value.
     public init(
         id: Int64, eventID: String, route: String, destination: String, status: DeliveryStatus, attempts: Int,
-        nextAttemptAt: Int64, lastStatusCode: Int?, lastError: String?, createdAt: Int64, updatedAt: Int64
+        nextAttemptAt: Int64, lastStatusCode: Int?, lastError: String?, createdAt: Int64, updatedAt: Int64,
+        firstAttemptAt: Int64? = nil, leaseUntil: Int64? = nil
     ) {
         self.id = id
         self.eventID = eventID
@@ -51,6 +56,8 @@ public struct Delivery: Sendable, Equatable {
         self.lastError = lastError
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.firstAttemptAt = firstAttemptAt
+        self.leaseUntil = leaseUntil
     }
 }
 

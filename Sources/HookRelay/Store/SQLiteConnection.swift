@@ -99,6 +99,17 @@ final class SQLiteConnection {
         return SQLiteStatement(raw, db: db, context: context)
     }
 
+    /// `EXPLAIN QUERY PLAN` of `sql` (parameters unbound): one node per row, with its parent's id (0 at the top).
+    func queryPlan(_ sql: String) throws(StoreError) -> [(id: Int, parent: Int, detail: String)] {
+        let statement = try prepare("EXPLAIN QUERY PLAN " + sql, context: "explain query plan")
+        defer { statement.finalize() }
+        var nodes: [(id: Int, parent: Int, detail: String)] = []
+        while try statement.step() {
+            nodes.append((Int(statement.int64(0)), Int(statement.int64(1)), statement.text(3)))
+        }
+        return nodes
+    }
+
     /// Rows changed by the most recent INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes64(db)) }
 
@@ -197,6 +208,11 @@ final class SQLiteStatement {
         try check(sqlite3_bind_int64(statement, index, value), "sqlite3_bind_int64")
     }
 
+    /// Binds an integer, or NULL.
+    func bind(_ value: Int64?, at index: Int32) throws(StoreError) {
+        if let value { try bind(value, at: index) } else { try check(sqlite3_bind_null(statement, index), "sqlite3_bind_null") }
+    }
+
     /// Binds `bytes` as a blob without copying while `body` runs (which steps the statement); afterwards
     /// resets the statement and rebinds the parameter to NULL so no pointer outlives the bytes.
     func withBlob<R>(_ bytes: [UInt8], at index: Int32, _ body: () throws(StoreError) -> R) throws(StoreError) -> R {
@@ -258,6 +274,11 @@ final class SQLiteStatement {
     /// The text in column `column`, or `nil` when NULL.
     func optionalText(_ column: Int32) -> String? {
         sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : text(column)
+    }
+
+    /// The bytes of the blob in column `column`, or `nil` when NULL.
+    func optionalBlob(_ column: Int32) -> [UInt8]? {
+        sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : blob(column)
     }
 
     /// The bytes of the blob in column `column`.

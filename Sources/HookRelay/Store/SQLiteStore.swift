@@ -17,6 +17,12 @@ import Synchronization
 /// without it. If the transaction fails for another reason (COMMIT, I/O), it is rolled back and every
 /// request is retried in a transaction of its own.
 ///
+/// The delivery engine's state changes go through the same queue and the same group commits: `claimDue`
+/// (leases), `record` (attempt results), `requeue` (replay). So the writer thread stays the only writer and
+/// ingest never waits for SQLite's write lock behind the dispatcher. Opening the store releases every lease
+/// left by the previous run (the lock file guarantees that run is over), so deliveries that were in flight
+/// when a process died are due again at once.
+///
 /// One process writes a data directory at a time (an advisory lock on `hookrelay.lock`); other processes
 /// read it with `SQLiteStoreReader`.
 public final class SQLiteStore: EventStore {
@@ -33,6 +39,12 @@ public final class SQLiteStore: EventStore {
     ///   `PASSIVE` checkpoint gets a `RESTART` one, so sustained load cannot grow it without bound
     /// - `checkpointBusyTimeout`: 100 ms, the most a `RESTART`/`TRUNCATE` checkpoint (run while the writer
     ///   is parked between transactions) waits for readers on older snapshots; past it, retried next tick
+    /// - `maxQueuedDeliveryOperations`: 10,000 claims, result batches and requeue chunks waiting for the
+    ///   writer (counted apart from ingest, so a full ingest queue never refuses the dispatcher's results);
+    ///   past it `claimDue` and `record` return `false`
+    /// - `maxClaimBytes`: 64 MiB of payload (headers, bodies, envelopes) one claim returns, at least one delivery
+    /// - `requeueChunk`: 10,000 deliveries put back to pending per transaction of a `requeue`, so a bulk replay
+    ///   holds the write lock only briefly at a time
     /// - `clock`: the wall clock for `created_at`/`updated_at`/`next_attempt_at`, unix milliseconds
     /// - `commitObserver`: called on the writer thread after each commit (for a latency histogram)
     public struct Configuration: Sendable {
@@ -44,6 +56,9 @@ public final class SQLiteStore: EventStore {
         public var checkpointInterval: Duration = .seconds(1)
         public var walRestartFrames = 16_384
         public var checkpointBusyTimeout: Duration = .milliseconds(100)
+        public var maxQueuedDeliveryOperations = 10_000
+        public var maxClaimBytes = 64 << 20
+        public var requeueChunk = 10_000
         public var clock: @Sendable () -> Int64 = { StoreClock.wallMillis() }
         public var commitObserver: (@Sendable (CommitSample) -> Void)?
 
@@ -62,10 +77,13 @@ public final class SQLiteStore: EventStore {
     /// The schema version this build writes.
     public static var schemaVersion: Int { StoreSchema.latestVersion }
 
+    /// The most deliveries one `claimDue` returns.
+    public static let maxClaimLimit = 1_000
+
     /// The database file.
     public let databasePath: String
-    private let shared: StoreShared
-    private let reader: SQLiteStoreReader
+    let shared: StoreShared
+    let reader: SQLiteStoreReader
 
     /// Opens (creating if needed) the store in `dataDirectory`, migrates its schema and starts the writer
     /// and maintenance threads.
@@ -82,6 +100,7 @@ public final class SQLiteStore: EventStore {
         let writeConnection = try SQLiteConnection(path: path, mode: .readWrite, busyTimeoutMillis: busyMillis)
         try Self.configureForWriting(writeConnection)
         try StoreSchema.migrate(writeConnection, now: configuration.clock())
+        try StoreWriter.releaseLeases(writeConnection)
 
         let maintenanceConnection = try SQLiteConnection(path: path, mode: .readWrite, busyTimeoutMillis: busyMillis)
         try Self.configureForWriting(maintenanceConnection)
@@ -127,22 +146,47 @@ public final class SQLiteStore: EventStore {
         _ events: [NewEvent], completion: @escaping @Sendable (Result<[AppendOutcome], StoreError>) -> Void
     ) -> Bool {
         let byteCount = events.reduce(0) { $0 + $1.byteCount }
-        let limits = (requests: shared.configuration.maxQueuedRequests, bytes: shared.configuration.maxQueuedBytes)
-        let (accepted, wake) = shared.queue.withLock { queue -> (Bool, Bool) in
-            guard !queue.isClosed, queue.requests.count < limits.requests,
-                  queue.requests.isEmpty || queue.bytes + byteCount <= limits.bytes
-            else {
+        return enqueue(PendingWrite(operation: .append(events, completion: completion), byteCount: byteCount)) == .accepted
+    }
+
+    /// Why `enqueue` did not take an operation.
+    enum Admission {
+        case accepted
+        case closed
+        case full
+    }
+
+    /// Queues `write` for the writer within the queue's limits (ingest appends and delivery operations
+    /// have separate ones) and wakes the writer if it waits.
+    func enqueue(_ write: PendingWrite) -> Admission {
+        let configuration = shared.configuration
+        let (admission, wake) = shared.queue.withLock { queue -> (Admission, Bool) in
+            if queue.isClosed {
                 queue.rejected += 1
-                return (false, false)
+                return (.closed, false)
             }
-            queue.requests.append(PendingAppend(events: events, byteCount: byteCount, completion: completion))
-            queue.bytes += byteCount
+            if write.operation.isAppend {
+                guard queue.appends < configuration.maxQueuedRequests,
+                      queue.requests.isEmpty || queue.bytes + write.byteCount <= configuration.maxQueuedBytes
+                else {
+                    queue.rejected += 1
+                    return (.full, false)
+                }
+                queue.appends += 1
+            } else {
+                guard queue.requests.count - queue.appends < configuration.maxQueuedDeliveryOperations else {
+                    queue.rejected += 1
+                    return (.full, false)
+                }
+            }
+            queue.requests.append(write)
+            queue.bytes += write.byteCount
             let wake = queue.isWriterWaiting
             queue.isWriterWaiting = false
-            return (true, wake)
+            return (.accepted, wake)
         }
         if wake { shared.wake.signal() }
-        return accepted
+        return admission
     }
 
     public var isWritable: Bool {
@@ -185,16 +229,11 @@ public final class SQLiteStore: EventStore {
     }
 }
 
-/// One `append` call waiting for the writer.
-struct PendingAppend: Sendable {
-    let events: [NewEvent]
-    let byteCount: Int
-    let completion: @Sendable (Result<[AppendOutcome], StoreError>) -> Void
-}
-
-/// The queue between the event loops and the writer, guarded by `StoreShared.queue`.
+/// The queue between the event loops (and the dispatcher) and the writer, guarded by `StoreShared.queue`.
 struct WriteQueue {
-    var requests: [PendingAppend] = []
+    var requests: [PendingWrite] = []
+    /// How many of `requests` are appends (the rest are delivery operations).
+    var appends = 0
     var bytes = 0
     var rejected = 0
     var isClosed = false
@@ -213,7 +252,7 @@ struct WriteQueue {
     }
 
     enum Step {
-        case write([PendingAppend])
+        case write([PendingWrite])
         case park
         case wait
         case finish
@@ -239,6 +278,7 @@ struct WriteQueue {
             count += 1
         }
         bytes -= taken
+        appends -= requests[..<count].count { $0.operation.isAppend }
         if count == requests.count {
             let batch = requests
             requests.removeAll(keepingCapacity: true)
@@ -256,6 +296,8 @@ final class StoreShared: Sendable {
     let queue = Mutex(WriteQueue())
     let stats = Mutex(StoreStats())
     let isHealthy = Atomic(true)
+    /// `SQLiteStore.onNewDeliveries`.
+    let onNewDeliveries = Mutex<(@Sendable () -> Void)?>(nil)
     /// Wakes the writer when work arrives or the store closes.
     let wake = ThreadSignal(autoReset: true)
     let writerFinished = ThreadSignal(autoReset: false)
@@ -267,6 +309,11 @@ final class StoreShared: Sendable {
     let checkpointDone = ThreadSignal(autoReset: true)
     /// The data directory's lock file descriptor, closed (unlocking it) when the writer stops.
     let lockFile: Int32
+
+    /// Whether the caller runs on the writer thread (inside a completion).
+    var isWriterThread: Bool {
+        queue.withLock { queue in queue.writerThread.map { pthread_equal($0, StoreThread.current) != 0 } ?? false }
+    }
 
     init(configuration: SQLiteStore.Configuration, lockFile: Int32) {
         self.configuration = configuration

@@ -73,27 +73,78 @@ public final class SQLiteStoreReader: EventStoreReader {
 
     public func deliveries(matching filter: DeliveryFilter) throws(StoreError) -> [Delivery] {
         try read { db throws(StoreError) in
-            var sql = "SELECT \(Self.deliveryColumns) FROM deliveries"
-            var conditions: [String] = []
-            let statuses = Array(Set(filter.statuses)).sorted { $0.rawValue < $1.rawValue }
-            if !statuses.isEmpty {
-                conditions.append("status IN (" + statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")")
-            }
-            if filter.destination != nil { conditions.append("destination = :destination") }
-            if filter.eventID != nil { conditions.append("event_id = :event") }
-            if filter.createdSince != nil { conditions.append("created_at >= :since") }
-            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            sql += " ORDER BY id DESC LIMIT :limit"
+            let sql = "SELECT \(Self.deliveryColumns) FROM deliveries" + filter.whereClause() + " ORDER BY id DESC LIMIT :limit"
             let statement = try db.cachedStatement(sql, context: "select deliveries")
             defer { statement.reset() }
-            var index: Int32 = 1
-            if let destination = filter.destination { try statement.bind(destination, at: index); index += 1 }
-            if let eventID = filter.eventID { try statement.bind(eventID, at: index); index += 1 }
-            if let since = filter.createdSince { try statement.bind(since, at: index); index += 1 }
+            let index = try filter.bindConditions(to: statement, from: 1)
             try statement.bind(Int64(max(0, filter.limit)), at: index)
             var deliveries: [Delivery] = []
             while try statement.step() { deliveries.append(try Self.delivery(from: statement)) }
             return deliveries
+        }
+    }
+
+    public func attempts(forDelivery id: Int64) throws(StoreError) -> [DeliveryAttempt] {
+        try read { db throws(StoreError) in
+            let statement = try db.cachedStatement("""
+                SELECT delivery_id, attempt, started_at, duration_ms, status_code, error, response_head
+                FROM attempts WHERE delivery_id = ?1 ORDER BY attempt, id
+                """, context: "select attempts")
+            defer { statement.reset() }
+            try statement.bind(id, at: 1)
+            var attempts: [DeliveryAttempt] = []
+            while try statement.step() {
+                attempts.append(DeliveryAttempt(
+                    deliveryID: statement.int64(0), number: Int(statement.int64(1)), startedAt: statement.int64(2),
+                    durationMilliseconds: statement.int64(3), statusCode: statement.optionalInt64(4).map { Int($0) },
+                    error: statement.optionalText(5), responseHead: statement.optionalBlob(6)))
+            }
+            return attempts
+        }
+    }
+
+    /// The earliest time a delivery becomes claimable, per status: index order on
+    /// `deliveries_due (status, next_attempt_at)` reaches the leased rows first (they were due when claimed),
+    /// then the first row not leased at `now`; nothing after that row can be due sooner. So the scan is
+    /// bounded by the deliveries in flight, not by the backlog.
+    static let nextDueSQL: String = {
+        func earliest(_ status: String) -> String {
+            """
+            SELECT CASE WHEN lease_until > ?1 THEN max(lease_until, next_attempt_at) ELSE next_attempt_at END AS due
+            FROM deliveries
+            WHERE status = '\(status)' AND next_attempt_at <= coalesce(
+                (SELECT next_attempt_at FROM deliveries
+                 WHERE status = '\(status)' AND (lease_until IS NULL OR lease_until <= ?1)
+                 ORDER BY next_attempt_at LIMIT 1),
+                9223372036854775807)
+            """
+        }
+        return "SELECT min(due) FROM (\(earliest("pending")) UNION ALL \(earliest("retrying")))"
+    }()
+
+    public func nextDueTime(now: Int64) throws(StoreError) -> Int64? {
+        try read { db throws(StoreError) in
+            let statement = try db.cachedStatement(Self.nextDueSQL, context: "select next due time")
+            defer { statement.reset() }
+            try statement.bind(now, at: 1)
+            guard try statement.step() else { return nil }
+            return statement.optionalInt64(0)
+        }
+    }
+
+    /// How many deliveries `requeue(matching: filter)` would change at `now`: those among the filter's
+    /// newest `limit` that are not in flight.
+    func requeueCount(matching filter: DeliveryFilter, now: Int64) throws(StoreError) -> Int {
+        try read { db throws(StoreError) in
+            let sql = "SELECT count(*) FROM (SELECT lease_until FROM deliveries" + filter.whereClause()
+                + " ORDER BY id DESC LIMIT :limit) WHERE lease_until IS NULL OR lease_until <= :now"
+            let statement = try db.cachedStatement(sql, context: "count requeueable deliveries")
+            defer { statement.reset() }
+            let index = try filter.bindConditions(to: statement, from: 1)
+            try statement.bind(Int64(max(0, filter.limit)), at: index)
+            try statement.bind(now, at: index + 1)
+            guard try statement.step() else { return 0 }
+            return Int(statement.int64(0))
         }
     }
 
@@ -130,7 +181,7 @@ public final class SQLiteStoreReader: EventStoreReader {
 
     private static let deliveryColumns = """
         id, event_id, route, destination, status, attempts, next_attempt_at, last_status_code, last_error, \
-        created_at, updated_at
+        created_at, updated_at, first_attempt_at, lease_until
         """
 
     private static func delivery(from row: SQLiteStatement) throws(StoreError) -> Delivery {
@@ -141,6 +192,7 @@ public final class SQLiteStoreReader: EventStoreReader {
         return Delivery(
             id: row.int64(0), eventID: row.text(1), route: row.text(2), destination: row.text(3), status: status,
             attempts: Int(row.int64(5)), nextAttemptAt: row.int64(6), lastStatusCode: row.optionalInt64(7).map { Int($0) },
-            lastError: row.optionalText(8), createdAt: row.int64(9), updatedAt: row.int64(10))
+            lastError: row.optionalText(8), createdAt: row.int64(9), updatedAt: row.int64(10),
+            firstAttemptAt: row.optionalInt64(11), leaseUntil: row.optionalInt64(12))
     }
 }

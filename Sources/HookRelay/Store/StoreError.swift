@@ -25,6 +25,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let invalidRow = Kind("invalidRow")
         /// A system call failed; see the description.
         public static let system = Kind("system")
+        /// The writer's queue is full; try again shortly.
+        public static let queueFull = Kind("queueFull")
     }
 
     private enum Detail: Sendable {
@@ -36,6 +38,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case locked(path: String)
         case invalidRow(String)
         case system(call: String, errno: Int32, path: String?)
+        case queueFull
     }
 
     private let detail: Detail
@@ -53,6 +56,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case .locked: .locked
         case .invalidRow: .invalidRow
         case .system: .system
+        case .queueFull: .queueFull
         }
     }
 
@@ -89,6 +93,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             "unreadable stored row: \(reason)"
         case .system(let call, let code, let path):
             "\(call)\(path.map { " \($0)" } ?? "") failed: \(String(cString: strerror(code))) (errno \(code))"
+        case .queueFull:
+            "the store's write queue is full; try again shortly"
         }
     }
 
@@ -97,6 +103,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     static let closed = StoreError(.closed)
+
+    static let queueFull = StoreError(.queueFull)
 
     static func schemaTooNew(found: Int, supported: Int, path: String) -> StoreError {
         StoreError(.schemaTooNew(found: found, supported: supported, path: path))

@@ -66,21 +66,30 @@ enum StoreSchema {
             ) STRICT;
             CREATE INDEX attempts_delivery ON attempts (delivery_id, started_at);
             """),
+        // The delivery engine keeps when a delivery was first attempted (retry policies bound the total time
+        // spent on one); rows attempted before this version get it from their oldest attempt.
+        Migration(version: 2, name: "deliveries.first_attempt_at", sql: """
+            ALTER TABLE deliveries ADD COLUMN first_attempt_at INTEGER;
+            UPDATE deliveries
+               SET first_attempt_at = (SELECT min(started_at) FROM attempts WHERE delivery_id = deliveries.id)
+             WHERE attempts > 0;
+            """),
     ]
 
     /// The schema version this build writes.
     static var latestVersion: Int { migrations.last?.version ?? 0 }
 
-    /// Brings the database to `latestVersion`, or refuses a newer one. Safe against another process
-    /// migrating at the same time (the version is read inside the write transaction).
-    static func migrate(_ connection: SQLiteConnection, now: Int64) throws(StoreError) {
+    /// Brings the database to `latestVersion` (tests stop earlier with `target`), or refuses a newer one.
+    /// Safe against another process migrating at the same time (the version is read inside the write
+    /// transaction).
+    static func migrate(_ connection: SQLiteConnection, now: Int64, through target: Int = latestVersion) throws(StoreError) {
         try connection.execute("BEGIN IMMEDIATE", context: "begin migration")
         do throws(StoreError) {
             let found = Int(try connection.integer("PRAGMA user_version", context: "read schema version"))
             if found > latestVersion {
                 throw StoreError.schemaTooNew(found: found, supported: latestVersion, path: connection.path)
             }
-            for migration in migrations where migration.version > found {
+            for migration in migrations where migration.version > found && migration.version <= target {
                 try connection.execute(migration.sql, context: "migration \(migration.version)")
                 let record = try connection.cachedStatement(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",

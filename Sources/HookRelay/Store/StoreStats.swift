@@ -14,11 +14,23 @@ public struct StoreStats: Sendable, Equatable {
     public var duplicates = 0
     /// Delivery rows inserted.
     public var deliveriesStored = 0
+    /// Claims committed (`claimDue` calls that completed successfully).
+    public var claims = 0
+    /// Deliveries leased by those claims.
+    public var deliveriesClaimed = 0
+    /// Delivery results applied (attempts and postponements).
+    public var resultsRecorded = 0
+    /// Delivery results ignored because the delivery no longer held their lease (late, or requeued meanwhile).
+    public var resultsIgnored = 0
+    /// Deliveries put back to pending by `requeue`.
+    public var deliveriesRequeued = 0
+    /// Claims, result batches and requeue chunks that completed with an error.
+    public var deliveryOperationsFailed = 0
     /// Rows inserted in all (events and deliveries).
     public var rows: Int { eventsStored + deliveriesStored }
-    /// Requests in the most recent committed transaction.
+    /// Requests (appends and delivery operations) in the most recent committed transaction.
     public var lastBatchSize = 0
-    /// The most requests one committed transaction held.
+    /// The most requests (appends and delivery operations) one committed transaction held.
     public var maxBatchSize = 0
     /// Duration of the most recent transaction, `BEGIN IMMEDIATE` to `COMMIT` returned, microseconds.
     public var lastCommitMicros: Int64 = 0
@@ -43,7 +55,7 @@ public struct StoreStats: Sendable, Equatable {
     /// Makes empty stats.
     public init() {}
 
-    /// Requests per committed transaction, on average.
+    /// Append requests per committed transaction, on average.
     public var averageBatchSize: Double {
         commits == 0 ? 0 : Double(requestsStored) / Double(commits)
     }
@@ -51,7 +63,7 @@ public struct StoreStats: Sendable, Equatable {
 
 /// One committed transaction, as reported to `SQLiteStore.Configuration.commitObserver`.
 public struct CommitSample: Sendable, Equatable {
-    /// Requests the transaction stored (or found to be duplicates).
+    /// Requests the transaction held (appends, stored or duplicate, and delivery operations).
     public var requests: Int
     /// Rows inserted (events and deliveries).
     public var rows: Int

@@ -3,16 +3,17 @@ import Glibc
 /// The writer thread's state: the write connection and its prepared statements. Created by `SQLiteStore`
 /// and handed to the writer thread, which is the only one to touch it afterwards (hence no `Sendable`).
 final class StoreWriter {
-    private let db: SQLiteConnection
-    private let shared: StoreShared
+    let db: SQLiteConnection
+    let shared: StoreShared
     private let begin: SQLiteStatement
     private let commit: SQLiteStatement
     private let rollback: SQLiteStatement
     private let insertEvent: SQLiteStatement
     private let findEvent: SQLiteStatement
     private let insertDelivery: SQLiteStatement
+    let delivery: DeliveryStatements
 
-    private typealias RequestResult = Result<[AppendOutcome], StoreError>
+    private typealias RequestResult = Result<WriteOutput, StoreError>
 
     init(connection db: SQLiteConnection, shared: StoreShared) throws(StoreError) {
         self.db = db
@@ -33,6 +34,7 @@ final class StoreWriter {
                                     created_at, updated_at)
             VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)
             """, context: "insert delivery")
+        delivery = try DeliveryStatements(db)
     }
 
     /// The writer thread's loop: write batches until the store is closed and the queue drained.
@@ -61,7 +63,8 @@ final class StoreWriter {
         }
     }
 
-    /// Writes `batch` in as few transactions as it takes, then completes each request in order.
+    /// Writes `batch` in as few transactions as it takes, then completes each request in order, then calls
+    /// `onNewDeliveries` if a committed transaction added or requeued deliveries.
     ///
     /// Normally one transaction holds the whole batch. A request whose data violates a constraint rolls
     /// the transaction back; it fails alone and the rest of the batch is written again without it (no
@@ -69,13 +72,15 @@ final class StoreWriter {
     /// throughput, to serve a case that means a bug upstream). A transaction that fails for any other
     /// reason (COMMIT, I/O, full disk) is rolled back and each request is retried in a transaction of its own;
     /// if `BEGIN` itself fails, the whole batch fails with that error.
-    private func write(_ batch: [PendingAppend]) {
+    private func write(_ batch: [PendingWrite]) {
         var results = [RequestResult?](repeating: nil, count: batch.count)
         var remaining = Array(batch.indices)
+        var hasNewDeliveries = false
         while !remaining.isEmpty {
             switch transact(remaining.map { batch[$0] }) {
-            case .committed(let outcomes):
-                for (index, outcome) in zip(remaining, outcomes) { results[index] = .success(outcome) }
+            case .committed(let outputs, let addedDeliveries):
+                for (index, output) in zip(remaining, outputs) { results[index] = .success(output) }
+                hasNewDeliveries = hasNewDeliveries || addedDeliveries
                 remaining = []
             case .rejected(let position, let error):
                 results[remaining[position]] = .failure(error)
@@ -90,28 +95,44 @@ final class StoreWriter {
                 remaining = []
             case .failed:
                 shared.stats.withLock { $0.batchesSplit += 1 }
-                for index in remaining { results[index] = writeAlone(batch[index]) }
+                for index in remaining {
+                    let (result, addedDeliveries) = writeAlone(batch[index])
+                    results[index] = result
+                    hasNewDeliveries = hasNewDeliveries || addedDeliveries
+                }
                 remaining = []
             }
         }
-        let failures = results.count { if case .failure = $0 { true } else { false } }
-        if failures > 0 { shared.stats.withLock { $0.requestsFailed += failures } }
+        var failures = (appends: 0, others: 0)
         for (request, result) in zip(batch, results) {
-            request.completion(result ?? .failure(.invalidRow("no result recorded")))
+            guard case .failure = result else { continue }
+            if request.operation.isAppend { failures.appends += 1 } else { failures.others += 1 }
+        }
+        if failures != (0, 0) {
+            shared.stats.withLock { stats in
+                stats.requestsFailed += failures.appends
+                stats.deliveryOperationsFailed += failures.others
+            }
+        }
+        for (request, result) in zip(batch, results) {
+            request.complete(result ?? .failure(.invalidRow("no result recorded")))
+        }
+        if hasNewDeliveries, let onNewDeliveries = shared.onNewDeliveries.withLock({ $0 }) {
+            onNewDeliveries()
         }
     }
 
-    /// Writes one request in a transaction of its own.
-    private func writeAlone(_ request: PendingAppend) -> RequestResult {
+    /// Writes one request in a transaction of its own; also says whether it added or requeued deliveries.
+    private func writeAlone(_ request: PendingWrite) -> (RequestResult, Bool) {
         switch transact([request]) {
-        case .committed(let outcomes): .success(outcomes[0])
-        case .rejected(_, let error), .notBegun(let error), .failed(let error): .failure(error)
+        case .committed(let outputs, let addedDeliveries): (.success(outputs[0]), addedDeliveries)
+        case .rejected(_, let error), .notBegun(let error), .failed(let error): (.failure(error), false)
         }
     }
 
     private enum TransactionResult {
-        /// Committed: each request's outcomes, in order.
-        case committed([[AppendOutcome]])
+        /// Committed: each request's output, in order, and whether deliveries were added or requeued.
+        case committed([WriteOutput], addedDeliveries: Bool)
         /// Rolled back because the request at `position` violated a constraint.
         case rejected(position: Int, StoreError)
         /// `BEGIN IMMEDIATE` failed (the write lock stayed busy past the timeout, or I/O).
@@ -121,7 +142,7 @@ final class StoreWriter {
     }
 
     /// One transaction holding `requests`; rolled back unless it commits.
-    private func transact(_ requests: [PendingAppend]) -> TransactionResult {
+    private func transact(_ requests: [PendingWrite]) -> TransactionResult {
         let started = StoreClock.monotonicMicros()
         let now = shared.configuration.clock()
         do throws(StoreError) {
@@ -130,11 +151,11 @@ final class StoreWriter {
             markUnhealthy(unless: error)
             return .notBegun(error)
         }
-        var outcomes: [[AppendOutcome]] = []
-        outcomes.reserveCapacity(requests.count)
+        var outputs: [WriteOutput] = []
+        outputs.reserveCapacity(requests.count)
         for (position, request) in requests.enumerated() {
             do throws(StoreError) {
-                outcomes.append(try insert(request.events, now: now))
+                outputs.append(try perform(request.operation, now: now))
             } catch {
                 rollBack()
                 if error.isConstraintViolation { return .rejected(position: position, error) }
@@ -149,8 +170,18 @@ final class StoreWriter {
             markUnhealthy(unless: error)
             return .failed(error)
         }
-        record(requests, outcomes, micros: StoreClock.monotonicMicros() - started)
-        return .committed(outcomes)
+        let addedDeliveries = account(requests, outputs, micros: StoreClock.monotonicMicros() - started)
+        return .committed(outputs, addedDeliveries: addedDeliveries)
+    }
+
+    /// Runs one operation inside the open transaction.
+    private func perform(_ operation: WriteOperation, now: Int64) throws(StoreError) -> WriteOutput {
+        switch operation {
+        case .append(let events, _): .appended(try insert(events, now: now))
+        case .claim(let request, _): .claimed(try claim(request))
+        case .record(let results, _): try apply(results, now: now)
+        case .requeue(let request, _): .requeued(try requeue(request, now: now))
+        }
     }
 
     private func rollBack() {
@@ -215,23 +246,43 @@ final class StoreWriter {
         return findEvent.text(0)
     }
 
-    /// Counts a committed transaction.
-    private func record(_ requests: [PendingAppend], _ outcomes: [[AppendOutcome]], micros: Int64) {
-        var events = 0, duplicates = 0, deliveries = 0
-        for (request, requestOutcomes) in zip(requests, outcomes) {
-            for (event, outcome) in zip(request.events, requestOutcomes) {
-                if outcome.isDuplicate {
-                    duplicates += 1
-                } else {
-                    events += 1
-                    deliveries += event.deliveries.count
+    /// Counts a committed transaction; returns whether it added deliveries or requeued some.
+    private func account(_ requests: [PendingWrite], _ outputs: [WriteOutput], micros: Int64) -> Bool {
+        var appends = 0, events = 0, duplicates = 0, deliveries = 0
+        var claims = 0, claimed = 0, recorded = 0, ignored = 0, requeued = 0
+        for (request, output) in zip(requests, outputs) {
+            switch (request.operation, output) {
+            case (.append(let appended, _), .appended(let outcomes)):
+                appends += 1
+                for (event, outcome) in zip(appended, outcomes) {
+                    if outcome.isDuplicate {
+                        duplicates += 1
+                    } else {
+                        events += 1
+                        deliveries += event.deliveries.count
+                    }
                 }
+            case (_, .claimed(let leased)):
+                claims += 1
+                claimed += leased.count
+            case (_, .recorded(let applied, let stale)):
+                recorded += applied
+                ignored += stale
+            case (_, .requeued(let progress)):
+                requeued += progress.requeued
+            default:
+                break
             }
         }
         shared.isHealthy.store(true, ordering: .relaxed)
         shared.stats.withLock { stats in
             stats.commits += 1
-            stats.requestsStored += requests.count
+            stats.requestsStored += appends
+            stats.claims += claims
+            stats.deliveriesClaimed += claimed
+            stats.resultsRecorded += recorded
+            stats.resultsIgnored += ignored
+            stats.deliveriesRequeued += requeued
             stats.eventsStored += events
             stats.duplicates += duplicates
             stats.deliveriesStored += deliveries
@@ -241,5 +292,6 @@ final class StoreWriter {
             stats.totalCommitMicros += micros
         }
         shared.configuration.commitObserver?(CommitSample(requests: requests.count, rows: events + deliveries, durationMicros: micros))
+        return deliveries > 0 || requeued > 0
     }
 }
