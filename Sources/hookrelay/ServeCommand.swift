@@ -127,6 +127,14 @@ enum ServeCommand {
             return ExitCode.failure
         }
         let gateway = Gateway(config: config, store: store, logger: logger)
+        let transport: CurlMultiTransport
+        do {
+            transport = try CurlMultiTransport()
+        } catch {
+            output.error("Error: cannot start the delivery transport: \(error)")
+            return ExitCode.failure
+        }
+        let dispatcher = Dispatcher(store: store, transport: transport, logger: logger) { gateway.destinations }
 
         // Signals are handled synchronously on this thread; every thread started after this inherits the mask.
         signal(SIGPIPE, SIG_IGN)
@@ -145,6 +153,7 @@ enum ServeCommand {
             return ExitCode.failure
         }
         server.start()
+        dispatcher.start()
         logger.info("listening", ["address": server.localAddress.description, "tls": "\(server.isTLS)",
                                   "loops": "\(server.configuration.loopCount)", "sources": "\(config.sources.count)",
                                   "routes": "\(config.routes.count)", "data": options.data, "version": hookrelayVersion])
@@ -174,6 +183,9 @@ enum ServeCommand {
             logger.info("shutting down", ["signal": received == SIGINT ? "SIGINT" : "SIGTERM", "grace": "\(options.shutdownGrace)"])
             server.shutdown(gracePeriod: options.shutdownGrace)
             server.wait()
+            dispatcher.requestStop()
+            transport.shutdown(gracePeriod: options.shutdownGrace)
+            dispatcher.stop()
             store.close()
             logger.info("stopped")
             return ExitCode.success

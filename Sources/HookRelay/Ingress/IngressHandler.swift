@@ -21,6 +21,9 @@ public final class Gateway: Sendable {
     }
 
     var currentGeneration: Int { generation.load(ordering: .acquiring) }
+
+    /// The destinations of the running config.
+    public var destinations: [String: DestinationSettings] { config.withLock { $0.destinations } }
     var currentConfig: RouteConfig { config.withLock { $0 } }
 }
 

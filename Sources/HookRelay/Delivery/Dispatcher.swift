@@ -1,0 +1,350 @@
+import Dispatch
+public import HTTPServer
+import Synchronization
+
+/// The delivery engine's driver: claims due deliveries from the store in bounded batches (with a lease, so none is
+/// sent twice at once), admits each through its destination's policy (concurrency, rate limit, circuit breaker),
+/// sends it through the transport, classifies the answer, and records results in batches through the store's single
+/// writer. It sleeps until the next due time or until new work arrives (``wake()``); it never polls busily.
+///
+/// All decisions happen on the dispatcher's own thread; other threads only post messages to its inbox.
+public final class Dispatcher: Sendable {
+    /// Tuning; defaults suit one node.
+    public struct Configuration: Sendable {
+        /// Deliveries claimed or in flight at once (bounds memory with any backlog).
+        public var maxOutstanding = 512
+        /// How long a claim holds a delivery (a fencing token too: a result counts only while its lease is current).
+        public var leaseMilliseconds: Int64 = 5 * 60 * 1000
+        /// A delivery that would wait longer than this for its destination (open breaker, rate limit) is handed back
+        /// to the store with its new time instead of being held in memory.
+        public var holdMilliseconds: Int64 = 2_000
+        /// How often to look at the store when nothing announced work (a safety net; new work wakes the dispatcher).
+        public var idleRecheckMilliseconds: Int64 = 30_000
+
+        public init() {}
+    }
+
+    enum Message: Sendable {
+        case claimed([ClaimedDelivery])
+        case claimFailed(StoreError)
+        case completed(SentDelivery, AttemptResultValue)
+    }
+
+    private let store: SQLiteStore
+    private let transport: any Transport
+    private let destinations: @Sendable () -> [String: DestinationSettings]
+    private let logger: Logger
+    private let configuration: Configuration
+    private let inbox = Mutex<(messages: [Message], wake: Bool, stop: Bool)>(([], true, false))
+    private let signal = DispatchSemaphore(value: 0)
+    private let thread = Mutex<OSThread?>(nil)
+
+    /// - Parameter destinations: the current destinations (read on every claim, so a config reload takes effect).
+    public init(store: SQLiteStore, transport: any Transport, configuration: Configuration = Configuration(),
+                logger: Logger, destinations: @escaping @Sendable () -> [String: DestinationSettings]) {
+        self.store = store
+        self.transport = transport
+        self.configuration = configuration
+        self.logger = logger
+        self.destinations = destinations
+    }
+
+    /// Starts the thread. (Leases a previous process left behind were cleared when the store opened.)
+    public func start() {
+        store.onNewDeliveries = { [weak self] in self?.wake() }
+        thread.withLock { $0 = OSThread(name: "dispatcher") { DispatcherLoop(owner: self).run() } }
+    }
+
+    /// New work may be due (new deliveries, a replay): look at the store now.
+    public func wake() {
+        inbox.withLock { $0.wake = true }
+        signal.signal()
+    }
+
+    /// Stops claiming and sending; held deliveries go back to the store. In-flight attempts still finish.
+    public func requestStop() {
+        inbox.withLock { $0.stop = true }
+        signal.signal()
+    }
+
+    /// ``requestStop()``, then waits until in-flight attempts have completed (shut the transport down in between to
+    /// bound that) and their results are recorded.
+    public func stop() {
+        requestStop()
+        thread.withLock { $0 }?.join()
+    }
+
+    func post(_ message: Message) {
+        inbox.withLock { $0.messages.append(message) }
+        signal.signal()
+    }
+
+    func takeInbox() -> (messages: [Message], wake: Bool, stop: Bool) {
+        inbox.withLock { state in
+            let taken = state
+            state.messages.removeAll(keepingCapacity: true)
+            state.wake = false
+            return taken
+        }
+    }
+
+    fileprivate var storeRef: SQLiteStore { store }
+    fileprivate var transportRef: any Transport { transport }
+    fileprivate var settings: Configuration { configuration }
+    fileprivate var log: Logger { logger }
+    fileprivate func currentDestinations() -> [String: DestinationSettings] { destinations() }
+    fileprivate func waitForSignal(milliseconds: Int64) {
+        _ = signal.wait(timeout: .now() + .milliseconds(Int(clamping: max(1, milliseconds))))
+    }
+}
+
+/// A claimed delivery on its way out: what the policy needs back when the answer comes.
+struct SentDelivery: Sendable {
+    let claimed: ClaimedDelivery
+    let ticket: AdmissionTicket
+    let startedAt: Int64
+}
+
+/// The dispatcher thread's state; touched only on that thread.
+private final class DispatcherLoop {
+    private let owner: Dispatcher
+    private var policies: [String: DestinationPolicy] = [:]
+    private var policySettings: [String: DestinationSettings] = [:]
+    /// Claimed deliveries waiting for their destination (FIFO each).
+    private var held: [String: [ClaimedDelivery]] = [:]
+    private var heldCount = 0
+    private var heldUntil: [String: Int64] = [:]
+    private var inFlight = 0
+    private var claimOutstanding = false
+    private var lastClaimRequested = 0
+    private var nextDueAt: Int64 = 0
+    private var results: [DeliveryResult] = []
+    private var random = SystemRandomNumberGenerator()
+    private var stopping = false
+
+    init(owner: Dispatcher) {
+        self.owner = owner
+    }
+
+    func run() {
+        while true {
+            let inbox = owner.takeInbox()
+            let now = WallClock.unixMilliseconds()
+            if inbox.stop && !stopping {
+                stopping = true
+                handBackHeld(now: now)
+            }
+            if inbox.wake { nextDueAt = 0 }
+            for message in inbox.messages { handle(message, now: now) }
+            if !stopping { dispatchHeld(now: now) }
+            flushResults()
+            if stopping && inFlight == 0 && !claimOutstanding { break }
+            if !stopping { claimIfNeeded(now: now) }
+            owner.waitForSignal(milliseconds: sleepMilliseconds(now: WallClock.unixMilliseconds()))
+        }
+        flushResults()
+    }
+
+    private func handle(_ message: Dispatcher.Message, now: Int64) {
+        switch message {
+        case .claimed(let deliveries):
+            claimOutstanding = false
+            if deliveries.count < lastClaimRequested { nextDueAt = (try? owner.storeRef.nextDueTime(now: now)).flatMap { $0 } ?? now + owner.settings.idleRecheckMilliseconds }
+            for delivery in deliveries {
+                if stopping {
+                    results.append(DeliveryResult(postponing: delivery, until: now))
+                    continue
+                }
+                held[delivery.destination, default: []].append(delivery)
+                heldCount += 1
+            }
+        case .claimFailed(let error):
+            claimOutstanding = false
+            nextDueAt = now + 1000
+            owner.log.error("claiming deliveries failed", ["error": error.description])
+        case .completed(let sent, let value):
+            inFlight -= 1
+            complete(sent, value, now: now)
+        }
+    }
+
+    /// The policy for `name`, rebuilt when the destination's settings changed (config reload).
+    private func policy(_ name: String, _ settings: DestinationSettings) -> DestinationPolicy {
+        if let existing = policies[name], policySettings[name] == settings { return existing }
+        let policy = DestinationPolicy(settings: settings)
+        policies[name] = policy
+        policySettings[name] = settings
+        return policy
+    }
+
+    private func dispatchHeld(now: Int64) {
+        guard heldCount > 0 else { return }
+        let destinations = owner.currentDestinations()
+        for name in Array(held.keys) {
+            guard var queue = held[name], !queue.isEmpty else { continue }
+            guard let settings = destinations[name] else {
+                // Removed from the config: keep the deliveries (a reload may bring it back); look again in 5 minutes.
+                owner.log.warning("destination not configured; postponing its deliveries", ["destination": name, "count": "\(queue.count)"])
+                for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now + 300_000)) }
+                heldCount -= queue.count
+                held[name] = nil
+                continue
+            }
+            var policy = policy(name, settings)
+            var sent = 0
+            loop: while sent < queue.count {
+                switch policy.admit(now: now) {
+                case .send(let ticket):
+                    let delivery = queue[sent]
+                    sent += 1
+                    send(delivery, ticket: ticket, settings: settings, now: now)
+                case .later(let until):
+                    if until - now > owner.settings.holdMilliseconds {
+                        // Breaker open or a slow rate: hand them back with their new time; no attempt is counted.
+                        for delivery in queue[sent...] { results.append(DeliveryResult(postponing: delivery, until: until)) }
+                        heldCount -= queue.count - sent
+                        queue.removeAll()
+                        sent = 0
+                        heldUntil[name] = nil
+                    } else {
+                        heldUntil[name] = until
+                    }
+                    break loop
+                case .atCapacity:
+                    break loop
+                }
+            }
+            policies[name] = policy
+            if sent > 0 {
+                queue.removeFirst(sent)
+                heldCount -= sent
+            }
+            held[name] = queue.isEmpty ? nil : queue
+            if queue.isEmpty { heldUntil[name] = nil }
+        }
+    }
+
+    private func send(_ delivery: ClaimedDelivery, ticket: AdmissionTicket, settings: DestinationSettings, now: Int64) {
+        let request = OutboundRequest.make(eventID: delivery.eventID, envelope: delivery.envelope, rawHeaders: delivery.rawHeaders,
+                                           rawBody: delivery.rawBody, destination: settings, now: now)
+        let sent = SentDelivery(claimed: delivery, ticket: ticket, startedAt: now)
+        inFlight += 1
+        let owner = self.owner
+        owner.transportRef.send(request) { value in owner.post(.completed(sent, value)) }
+    }
+
+    private func complete(_ sent: SentDelivery, _ value: AttemptResultValue, now: Int64) {
+        let delivery = sent.claimed
+        let name = delivery.destination
+        guard let settings = policySettings[name], var policy = policies[name] else {
+            results.append(DeliveryResult(postponing: delivery, until: now))
+            return
+        }
+        if value.error?.kind == .cancelled {
+            policy.cancel(sent.ticket)
+            policies[name] = policy
+            results.append(DeliveryResult(postponing: delivery, until: now))
+            return
+        }
+        let attemptNumber = delivery.attempts + 1
+        let outcome = policy.complete(sent.ticket, result: Self.attemptResult(value), attemptNumber: attemptNumber,
+                                      eventReceivedAt: delivery.receivedAt, now: now, using: &random)
+        policies[name] = policy
+        let state: DeliveryResult.Outcome
+        let metadata: Logger.Metadata = ["event.id": delivery.eventID, "destination": name, "route": delivery.route,
+                                         "delivery.attempt": "\(attemptNumber)", "status": value.status.map(String.init) ?? "-",
+                                         "duration_ms": "\(value.durationMs)"]
+        switch outcome {
+        case .delivered:
+            state = .delivered
+            owner.log.debug("delivered", metadata)
+        case .retry(let at, let reason):
+            state = .retrying(nextAttemptAt: at)
+            owner.log.info("delivery failed; will retry", metadata)
+            _ = reason
+        case .dead(let reason, let flagDestination):
+            state = .dead(reason: reason)
+            owner.log.warning(flagDestination ? "delivery dead; the destination looks broken" : "delivery dead", metadata)
+        }
+        let errorText: String? = switch outcome {
+        case .delivered: nil
+        case .retry(_, let reason): reason
+        case .dead(let reason, _): reason
+        }
+        results.append(DeliveryResult(delivery, startedAt: sent.startedAt, durationMilliseconds: Int64(value.durationMs),
+                                      statusCode: value.status, error: errorText ?? value.error?.description,
+                                      responseHead: value.bodyPrefix, outcome: state))
+        _ = settings
+    }
+
+    static func attemptResult(_ value: AttemptResultValue) -> AttemptResult {
+        if let error = value.error {
+            switch error.kind {
+            case .connect: return .failure(.connect(error.message))
+            case .tls: return .failure(.tls(error.message))
+            case .timeout: return .failure(.timeout)
+            case .blocked, .cancelled, .other: return .failure(.other(error.message))
+            }
+        }
+        var headers = ResponseHeaders()
+        if let retryAfter = value.retryAfter { headers.fields.append((name: "Retry-After", value: retryAfter)) }
+        if let location = value.location { headers.fields.append((name: "Location", value: location)) }
+        return .response(status: value.status ?? 0, headers: headers, bodyPrefix: value.bodyPrefix)
+    }
+
+    private func flushResults() {
+        guard !results.isEmpty else { return }
+        let batch = results
+        results.removeAll(keepingCapacity: true)
+        let logger = owner.log
+        if !owner.storeRef.record(batch, completion: { result in
+            if case .failure(let error) = result { logger.error("recording delivery results failed", ["error": error.description]) }
+        }) {
+            // The writer's queue is full: keep them for the next round (their leases hold them meanwhile).
+            results = batch + results
+        }
+    }
+
+    private func claimIfNeeded(now: Int64) {
+        let room = owner.settings.maxOutstanding - inFlight - heldCount
+        guard !claimOutstanding, room > 0, now >= nextDueAt else { return }
+        claimOutstanding = true
+        lastClaimRequested = min(room, 500)
+        let owner = self.owner
+        let accepted = owner.storeRef.claimDue(now: now, limit: lastClaimRequested, leaseMilliseconds: owner.settings.leaseMilliseconds) { result in
+            switch result {
+            case .success(let deliveries): owner.post(.claimed(deliveries))
+            case .failure(let error): owner.post(.claimFailed(error))
+            }
+        }
+        if !accepted {
+            claimOutstanding = false
+            nextDueAt = now + 100
+        }
+    }
+
+    /// Hands every held delivery back to the store unchanged (shutdown).
+    private func handBackHeld(now: Int64) {
+        for (_, queue) in held {
+            for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now)) }
+        }
+        held.removeAll()
+        heldCount = 0
+    }
+
+    private func sleepMilliseconds(now: Int64) -> Int64 {
+        if stopping { return 50 }
+        var until = now + owner.settings.idleRecheckMilliseconds
+        let room = owner.settings.maxOutstanding - inFlight - heldCount
+        if room > 0 && !claimOutstanding { until = min(until, nextDueAt) }
+        for (_, at) in heldUntil { until = min(until, at) }
+        return max(1, until - now)
+    }
+}
+
+extension DeliveryResult {
+    /// Back to the store untouched but for its time: no attempt counted.
+    init(postponing delivery: ClaimedDelivery, until: Int64) {
+        self.init(delivery, startedAt: until, durationMilliseconds: 0, outcome: .postponed(until: until))
+    }
+}
