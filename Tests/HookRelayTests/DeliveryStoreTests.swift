@@ -10,7 +10,7 @@ import Testing
     // MARK: Claims and leases
 
     @Test func claimsDueDeliveriesOldestFirstAcrossStatusesUpToTheLimitAndLeasesThem() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let clock = ManualClock(100)
         let store = try SQLiteStore(dataDirectory: directory.path, configuration: .manual(clock))
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func aLapsedLeaseOrARestartMakesClaimedDeliveriesDueAgain() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let clock = ManualClock(1_000)
         let store = try SQLiteStore(dataDirectory: directory.path, configuration: .manual(clock))
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func oneClaimStaysWithinItsPayloadBudgetButAlwaysReturnsOneDelivery() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let size = makeEvent("x", providerEventID: "evt_x").byteCount
         var configuration = SQLiteStore.Configuration.manual(ManualClock(1_000))
@@ -106,7 +106,7 @@ import Testing
     // MARK: Results
 
     @Test func recordsEachOutcomeOnExactlyItsColumnsAndAttemptRows() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let clock = ManualClock(1_000)
         let store = try SQLiteStore(dataDirectory: directory.path, configuration: .manual(clock))
@@ -177,7 +177,7 @@ import Testing
     }
 
     @Test func aLateResultNeverOverwritesANewerState() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let clock = ManualClock(0)
         let store = try SQLiteStore(dataDirectory: directory.path, configuration: .manual(clock))
@@ -222,7 +222,7 @@ import Testing
     // MARK: Load
 
     @Test func claimsAndRecordsCompleteWhileIngestAppendsConcurrently() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         var configuration = SQLiteStore.Configuration()
         configuration.maxQueuedRequests = 20_000
@@ -297,7 +297,7 @@ import Testing
     }
 
     @Test func drainsAHundredThousandPendingDeliveriesInBoundedBatches() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let store = try SQLiteStore(dataDirectory: directory.path, configuration: .manual(ManualClock(1_000)))
         defer { store.close() }
@@ -334,7 +334,7 @@ import Testing
     }
 
     @Test func dueQueriesSearchTheDueIndexAndNeverSortTheBacklog() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         try SQLiteStore(dataDirectory: directory.path).close()
         let db = try SQLiteConnection(path: SQLiteStore.databasePath(in: directory.path), mode: .readOnly, busyTimeoutMillis: 1000)
@@ -369,7 +369,7 @@ import Testing
     // MARK: Schema
 
     @Test func upgradesAVersion1DatabaseInPlace() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let path = SQLiteStore.databasePath(in: directory.path)
         try StoreFiles.makeDirectories(directory.path)
@@ -414,7 +414,7 @@ import Testing
     // MARK: Wake-ups and requeue
 
     @Test func wakesTheDispatcherAfterCommitsThatAddOrRequeueDeliveries() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let clock = ManualClock(1_000)
         let store = try SQLiteStore(dataDirectory: directory.path, configuration: .manual(clock))
@@ -451,7 +451,7 @@ import Testing
     }
 
     @Test func requeuesByIDsAndByFilterKeepingHistoryAndSkippingDeliveriesInFlight() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let clock = ManualClock(1_000)
         var configuration = SQLiteStore.Configuration.manual(clock)

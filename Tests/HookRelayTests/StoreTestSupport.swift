@@ -90,7 +90,7 @@ final class Counter: Sendable {
 }
 
 /// A fresh directory path under the system temporary directory (the store creates it).
-struct TemporaryDirectory {
+struct StoreDirectory {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-store-\(UUID().uuidString)").path
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }

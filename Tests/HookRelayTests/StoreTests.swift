@@ -11,7 +11,7 @@ import Testing
     // MARK: Round trip
 
     @Test func storesEventBytesExactlyWithPendingDeliveries() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         var configuration = SQLiteStore.Configuration()
         configuration.clock = { 1_700_000_000_123 }
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func keepsEmptyPayloadsEmptyAndMissingSubjectsMissing() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let store = try SQLiteStore(dataDirectory: directory.path)
         defer { store.close() }
@@ -69,7 +69,7 @@ import Testing
     // MARK: Dedupe
 
     @Test func dedupesAcrossBatchesAndWithinOneBatchAddingNoDeliveries() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let store = try SQLiteStore(dataDirectory: directory.path)
         defer { store.close() }
@@ -108,7 +108,7 @@ import Testing
     // MARK: Group commit
 
     @Test func groupCommitsManyConcurrentWriters() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         var configuration = SQLiteStore.Configuration()
         configuration.maxQueuedRequests = 20_000
@@ -146,7 +146,7 @@ import Testing
     // MARK: Back-pressure
 
     @Test func refusesAppendsWhenTheQueueIsFull() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         var configuration = SQLiteStore.Configuration()
         configuration.maxQueuedRequests = 4
@@ -172,7 +172,7 @@ import Testing
     }
 
     @Test func refusesAppendsPastTheQueuedByteLimitButNeverIntoAnEmptyQueue() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         var configuration = SQLiteStore.Configuration()
         configuration.maxQueuedBytes = 10_000
@@ -200,7 +200,7 @@ import Testing
 
     @Test(arguments: Poison.allCases)
     func aRequestViolatingAConstraintFailsAloneInItsGroupCommit(poison: Poison) throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let store = try SQLiteStore(dataDirectory: directory.path)
         defer { store.close() }
@@ -244,7 +244,7 @@ import Testing
     }
 
     @Test func aFailedCommitIsRetriedOneRequestAtATime() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         try SQLiteStore(dataDirectory: directory.path).close()
         // A deferred foreign key fails only at COMMIT: the whole group transaction fails.
@@ -282,7 +282,7 @@ import Testing
     }
 
     @Test func failsTheBatchWhileAnotherProcessHoldsTheWriteLockThenRecovers() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         var configuration = SQLiteStore.Configuration()
         configuration.busyTimeout = .milliseconds(20)
@@ -320,7 +320,7 @@ import Testing
     // MARK: Checkpoints
 
     @Test func restartsALongWALWhileWritesContinue() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         var configuration = SQLiteStore.Configuration()
         configuration.walRestartFrames = 1
@@ -343,7 +343,7 @@ import Testing
     // MARK: Schema
 
     @Test func migratesOnOpenReopensAsANoOpAndRefusesAFutureSchema() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let path = SQLiteStore.databasePath(in: directory.path)
         let version = SQLiteStore.schemaVersion
@@ -387,7 +387,7 @@ import Testing
     // MARK: Readers
 
     @Test func aReadOnlyConnectionSeesCommittedRowsWhileTheWriterRuns() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         #expect {
             try SQLiteStoreReader(dataDirectory: directory.path)
@@ -423,7 +423,7 @@ import Testing
     // MARK: Close
 
     @Test func closeDrainsPendingCompletions() throws {
-        let directory = TemporaryDirectory()
+        let directory = StoreDirectory()
         defer { directory.remove() }
         let store = try SQLiteStore(dataDirectory: directory.path)
         let pause = WriterPause(store)

@@ -147,8 +147,9 @@ struct TransportTests {
             let elapsed = ContinuousClock.now - started
             #expect(result.error?.kind == .timeout)
             #expect(result.status == nil)
-            #expect(elapsed >= .milliseconds(290) && elapsed < .milliseconds(1500), "\(elapsed)")
-            #expect(result.durationMs >= 290 && result.durationMs < 1500)
+            // The upper bound is generous: the whole suite runs in parallel on two cores.
+            #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(5), "\(elapsed)")
+            #expect(result.durationMs >= 290 && result.durationMs < 5000)
         }
     }
 
