@@ -83,7 +83,10 @@ public final class HMACKey {
     /// ```
     public func authenticationCode(_ feed: (borrowing Message) throws -> Void) rethrows -> [UInt8] {
         begin()
-        try feed(Message(key: self))
+        // Bound to a local: `feed(Message(key: self))` crashes the Swift 6.3.1 optimizer when a caller inlines this
+        // ("Cannot initialize a nonCopyable type with a guaranteed value"), so `swift build -c release` failed.
+        let message = Message(key: self)
+        try feed(message)
         return [UInt8](unsafeUninitializedCapacity: outputByteCount) { buffer, initialized in
             initialized = finish(into: UnsafeMutableRawBufferPointer(buffer))
         }
