@@ -187,6 +187,15 @@ enum ServeCommand {
             transport.shutdown(gracePeriod: options.shutdownGrace)
             dispatcher.stop()
             store.close()
+            let stats = store.stats
+            logger.info("store closed", [
+                "store.commits": "\(stats.commits)", "store.requests": "\(stats.requestsStored)",
+                "store.events": "\(stats.eventsStored)", "store.duplicates": "\(stats.duplicates)",
+                "store.failed": "\(stats.requestsFailed)", "store.rejected": "\(stats.requestsRejected)",
+                "store.batch.avg": "\((stats.averageBatchSize * 10).rounded() / 10)", "store.batch.max": "\(stats.maxBatchSize)",
+                "store.commit.avg_us": "\(stats.commits == 0 ? 0 : stats.totalCommitMicros / Int64(stats.commits))",
+                "store.checkpoints": "\(stats.checkpoints)", "store.wal_restarts": "\(stats.walRestarts)",
+            ])
             logger.info("stopped")
             return ExitCode.success
         }
