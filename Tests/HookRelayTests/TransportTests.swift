@@ -147,9 +147,10 @@ struct TransportTests {
             let elapsed = ContinuousClock.now - started
             #expect(result.error?.kind == .timeout)
             #expect(result.status == nil)
-            // The upper bound is generous: the whole suite runs in parallel on two cores.
-            #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(5), "\(elapsed)")
-            #expect(result.durationMs >= 290 && result.durationMs < 5000)
+            // The transport's own timing bounds the timeout; the await's wall time only from below (resuming it can
+            // wait for Swift's cooperative pool, which the rest of the suite's blocking I/O keeps busy).
+            #expect(elapsed >= .milliseconds(290), "\(elapsed)")
+            #expect(result.durationMs >= 290 && result.durationMs < 3000, "\(result.durationMs) ms")
         }
     }
 
