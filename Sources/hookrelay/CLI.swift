@@ -41,6 +41,7 @@ enum CLI {
             (CheckCommand.spec, CheckCommand.run),
             (EventsCommand.spec, EventsCommand.run),
             (DeliveriesCommand.spec, DeliveriesCommand.run),
+            (SendCommand.spec, SendCommand.run),
             (VersionCommand.spec, VersionCommand.run),
         ]
     }

@@ -126,7 +126,7 @@ enum ServeCommand {
             output.error("Error: cannot open the store in \(options.data): \(error)")
             return ExitCode.failure
         }
-        let gateway = Gateway(config: config, store: store, logger: logger)
+        let gateway = Gateway(config: config, store: store, logger: logger, dataDirectory: options.data)
         let transport: CurlMultiTransport
         do {
             transport = try CurlMultiTransport()

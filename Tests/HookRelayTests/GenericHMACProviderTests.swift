@@ -51,7 +51,7 @@ private func makeHMACProvider(_ json: String, secrets: [String], tolerance: Dura
                               clock: (() -> Int64)? = nil) throws -> any Provider {
     let (factory, diagnostics) = try configure(GenericHMACPreset.self, json, secrets: secrets, tolerance: tolerance)
     guard let factory else { throw ConfigFailed(description: diagnostics.map(\.description).joined(separator: "\n")) }
-    guard let clock else { return factory.makeProvider() }
+    guard let clock else { return factory.makeProvider(context: ProviderContext()) }
     let hmac = try #require(factory as? GenericHMACPreset.Factory)
     return GenericHMACProvider(hmac.configuration, keys: hmac.keys, clock: clock)
 }
@@ -277,7 +277,7 @@ private func flippingLastByte(_ mac: [UInt8]) -> [UInt8] {
     private func events(_ json: String = "{}", body: String, contentType: String?, headers: [(String, String)] = []) throws -> [NormalizedEvent] {
         let (factory, diagnostics) = try configure(UnsignedPreset.self, json)
         #expect(diagnostics.map(\.severity) == [.warning], "none always warns that it verifies nothing")
-        let provider = try #require(factory).makeProvider()
+        let provider = try #require(factory).makeProvider(context: ProviderContext())
         let request = webhook(body: Array(body.utf8), headers: (contentType.map { [("Content-Type", $0)] } ?? []) + headers)
         #expect(throws: Never.self) { try provider.verify(request) }
         guard case .events(let events, let acknowledgement) = try provider.interpret(request) else {
@@ -300,7 +300,7 @@ private func flippingLastByte(_ mac: [UInt8]) -> [UInt8] {
     }
 
     @Test func refusesAMalformedFormBody() throws {
-        let provider = try #require(try configure(UnsignedPreset.self, "{}").factory).makeProvider()
+        let provider = try #require(try configure(UnsignedPreset.self, "{}").factory).makeProvider(context: ProviderContext())
         let request = webhook(body: Array("a=%zz".utf8), headers: [("Content-Type", "application/x-www-form-urlencoded")])
         #expect(throws: NormalizationFailure("malformed form body")) { _ = try provider.interpret(request) }
     }
@@ -321,7 +321,7 @@ private func flippingLastByte(_ mac: [UInt8]) -> [UInt8] {
     }
 
     @Test func refusesInvalidJSONDeclaredAsJSON() throws {
-        let provider = try #require(try configure(UnsignedPreset.self, "{}").factory).makeProvider()
+        let provider = try #require(try configure(UnsignedPreset.self, "{}").factory).makeProvider(context: ProviderContext())
         for contentType in ["application/json", "application/vnd.api+json; charset=utf-8"] {
             let request = webhook(body: Array("{\"a\":".utf8), headers: [("Content-Type", contentType)])
             #expect(throws: NormalizationFailure.self, "\(contentType)") { _ = try provider.interpret(request) }

@@ -5,11 +5,14 @@ import Synchronization
 public final class Gateway: Sendable {
     public let store: any EventStore
     public let logger: Logger
+    /// Where sources may keep state (``ProviderContext/stateDirectory``).
+    public let dataDirectory: String?
     private let config: Mutex<RouteConfig>
     private let generation = Atomic<Int>(0)
 
-    public init(config: RouteConfig, store: any EventStore, logger: Logger) {
+    public init(config: RouteConfig, store: any EventStore, logger: Logger, dataDirectory: String? = nil) {
         self.config = Mutex(config)
+        self.dataDirectory = dataDirectory
         self.store = store
         self.logger = logger
     }
@@ -52,7 +55,8 @@ public final class IngressHandler: HTTPRequestHandler {
 
     private func provider(for source: SourceRuntime) -> any Provider {
         if let provider = providers[source.settings.name] { return provider }
-        let provider = source.factory.makeProvider()
+        let provider = source.factory.makeProvider(context: ProviderContext(
+            stateDirectory: gateway.dataDirectory.map { "\($0)/sources/\(source.settings.name)" }))
         providers[source.settings.name] = provider
         return provider
     }

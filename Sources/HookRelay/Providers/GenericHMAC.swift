@@ -78,7 +78,7 @@ public enum GenericHMACPreset: ProviderPreset {
     struct Factory: ProviderFactory {
         let configuration: GenericHMACProvider.Configuration
         let keys: [[UInt8]]
-        func makeProvider() -> any Provider { GenericHMACProvider(configuration, keys: keys) }
+        func makeProvider(context: ProviderContext) -> any Provider { GenericHMACProvider(configuration, keys: keys) }
     }
 }
 
@@ -205,7 +205,7 @@ public enum UnsignedPreset: ProviderPreset {
     struct Factory: ProviderFactory {
         let fields: EventFieldOptions
         let idHeader: String?
-        func makeProvider() -> any Provider { UnsignedProvider(fields: fields, idHeader: idHeader) }
+        func makeProvider(context: ProviderContext) -> any Provider { UnsignedProvider(fields: fields, idHeader: idHeader) }
     }
 }
 

@@ -39,9 +39,21 @@ public struct SourceSettings: Sendable {
     }
 }
 
+/// What a provider may use beyond its settings.
+public struct ProviderContext: Sendable {
+    /// A directory (created 0700 on first use by whoever writes) where the source may keep state across restarts, e.g.
+    /// a secret that arrives in a handshake (Asana's `X-Hook-Secret`): `<data>/sources/<source name>`. Nil when the
+    /// server has no data directory (tests, `check`).
+    public var stateDirectory: String?
+
+    public init(stateDirectory: String? = nil) {
+        self.stateDirectory = stateDirectory
+    }
+}
+
 /// Makes a source's ``Provider`` once per event loop (each gets its own keyed HMAC contexts).
 public protocol ProviderFactory: Sendable {
-    func makeProvider() -> any Provider
+    func makeProvider(context: ProviderContext) -> any Provider
 }
 
 /// A provider preset: its name, the extra source keys it takes, and how it validates a source into a factory.

@@ -18,7 +18,7 @@ public enum StripePreset: ProviderPreset {
     struct Factory: ProviderFactory {
         let secrets: [Secret]
         let tolerance: Duration
-        func makeProvider() -> any Provider { StripeProvider(secrets: secrets, tolerance: tolerance) }
+        func makeProvider(context: ProviderContext) -> any Provider { StripeProvider(secrets: secrets, tolerance: tolerance) }
     }
 }
 
