@@ -86,6 +86,18 @@ public enum ProviderRegistry {
         StripePreset.self,
         GenericHMACPreset.self,
         UnsignedPreset.self,
+        // group C
+        StandardWebhooksPreset.self,
+        SvixPreset.self,
+        GitLabPreset.self,
+        PaddlePreset.self,
+        ZendeskPreset.self,
+        TwitchPreset.self,
+        SendGridPreset.self,
+        DiscordPreset.self,
+        PlaidPreset.self,
+        PayPalPreset.self,
+        // end group C
         ]
     }
 
