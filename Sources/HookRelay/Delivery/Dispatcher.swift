@@ -118,6 +118,9 @@ private final class DispatcherLoop {
     private var claimOutstanding = false
     private var lastClaimRequested = 0
     private var nextDueAt: Int64 = 0
+    /// The earliest time a result handed to the store while a claim was outstanding makes a delivery due again: the
+    /// claim's answer computes `nextDueAt` from the store, which may not have that result yet.
+    private var dueDuringClaim = Int64.max
     private var results: [DeliveryResult] = []
     private var random = SystemRandomNumberGenerator()
     private var stopping = false
@@ -150,9 +153,11 @@ private final class DispatcherLoop {
         case .claimed(let deliveries):
             claimOutstanding = false
             if deliveries.count < lastClaimRequested { nextDueAt = (try? owner.storeRef.nextDueTime(now: now)).flatMap { $0 } ?? now + owner.settings.idleRecheckMilliseconds }
+            nextDueAt = min(nextDueAt, dueDuringClaim)
+            dueDuringClaim = .max
             for delivery in deliveries {
                 if stopping {
-                    results.append(DeliveryResult(postponing: delivery, until: now))
+                    postpone(delivery, until: now)
                     continue
                 }
                 held[delivery.destination, default: []].append(delivery)
@@ -160,7 +165,8 @@ private final class DispatcherLoop {
             }
         case .claimFailed(let error):
             claimOutstanding = false
-            nextDueAt = now + 1000
+            nextDueAt = min(now + 1000, dueDuringClaim)
+            dueDuringClaim = .max
             owner.log.error("claiming deliveries failed", ["error": error.description])
         case .completed(let sent, let value):
             inFlight -= 1
@@ -185,7 +191,7 @@ private final class DispatcherLoop {
             guard let settings = destinations[name] else {
                 // Removed from the config: keep the deliveries (a reload may bring it back); look again in 5 minutes.
                 owner.log.warning("destination not configured; postponing its deliveries", ["destination": name, "count": "\(queue.count)"])
-                for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now + 300_000)) }
+                for delivery in queue { postpone(delivery, until: now + 300_000) }
                 heldCount -= queue.count
                 held[name] = nil
                 continue
@@ -201,7 +207,7 @@ private final class DispatcherLoop {
                 case .later(let until):
                     if until - now > owner.settings.holdMilliseconds {
                         // Breaker open or a slow rate: hand them back with their new time; no attempt is counted.
-                        for delivery in queue[sent...] { results.append(DeliveryResult(postponing: delivery, until: until)) }
+                        for delivery in queue[sent...] { postpone(delivery, until: until) }
                         heldCount -= queue.count - sent
                         queue.removeAll()
                         sent = 0
@@ -237,13 +243,13 @@ private final class DispatcherLoop {
         let delivery = sent.claimed
         let name = delivery.destination
         guard let settings = policySettings[name], var policy = policies[name] else {
-            results.append(DeliveryResult(postponing: delivery, until: now))
+            postpone(delivery, until: now)
             return
         }
         if value.error?.kind == .cancelled {
             policy.cancel(sent.ticket)
             policies[name] = policy
-            results.append(DeliveryResult(postponing: delivery, until: now))
+            postpone(delivery, until: now)
             return
         }
         let attemptNumber = delivery.attempts + 1
@@ -260,6 +266,7 @@ private final class DispatcherLoop {
             owner.log.debug("delivered", metadata)
         case .retry(let at, let reason):
             state = .retrying(nextAttemptAt: at)
+            expectDue(at: at)
             owner.log.info("delivery failed; will retry", metadata)
             _ = reason
         case .dead(let reason, let flagDestination):
@@ -275,6 +282,19 @@ private final class DispatcherLoop {
                                       statusCode: value.status, error: errorText ?? value.error?.description,
                                       responseHead: value.bodyPrefix, outcome: state))
         _ = settings
+    }
+
+    /// Hands `delivery` back to the store, due at `until`, without counting an attempt.
+    private func postpone(_ delivery: ClaimedDelivery, until: Int64) {
+        results.append(DeliveryResult(postponing: delivery, until: until))
+        expectDue(at: until)
+    }
+
+    /// A result on its way to the store makes a delivery due at `at`: claim then at the latest. Nothing else announces
+    /// it (`onNewDeliveries` is for new and requeued deliveries), and `nextDueAt` was computed before it.
+    private func expectDue(at: Int64) {
+        nextDueAt = min(nextDueAt, at)
+        if claimOutstanding { dueDuringClaim = min(dueDuringClaim, at) }
     }
 
     static func attemptResult(_ value: AttemptResultValue) -> AttemptResult {
@@ -326,7 +346,7 @@ private final class DispatcherLoop {
     /// Hands every held delivery back to the store unchanged (shutdown).
     private func handBackHeld(now: Int64) {
         for (_, queue) in held {
-            for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now)) }
+            for delivery in queue { postpone(delivery, until: now) }
         }
         held.removeAll()
         heldCount = 0
