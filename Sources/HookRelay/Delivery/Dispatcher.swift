@@ -16,7 +16,8 @@ public final class Dispatcher: Sendable {
         /// How long a claim holds a delivery (a fencing token too: a result counts only while its lease is current).
         public var leaseMilliseconds: Int64 = 5 * 60 * 1000
         /// A delivery that would wait longer than this for its destination (open breaker, rate limit) is handed back
-        /// to the store with its new time instead of being held in memory.
+        /// to the store with its new time instead of being held in memory — except behind a half-open breaker's
+        /// probe, whose completion decides at once.
         public var holdMilliseconds: Int64 = 2_000
         /// How often to look at the store when nothing announced work (a safety net; new work wakes the dispatcher).
         public var idleRecheckMilliseconds: Int64 = 30_000
@@ -205,7 +206,10 @@ private final class DispatcherLoop {
                     sent += 1
                     send(delivery, ticket: ticket, settings: settings, now: now)
                 case .later(let until):
-                    if until - now > owner.settings.holdMilliseconds {
+                    // Behind the half-open probe: keep them (within their lease). The probe's completion decides for
+                    // all of them at once; handed back, they would wait out the probe timeout after a success.
+                    let awaitsProbe = policy.breaker.state == .halfOpen && until - now < owner.settings.leaseMilliseconds / 2
+                    if until - now > owner.settings.holdMilliseconds && !awaitsProbe {
                         // Breaker open or a slow rate: hand them back with their new time; no attempt is counted.
                         for delivery in queue[sent...] { postpone(delivery, until: until) }
                         heldCount -= queue.count - sent
