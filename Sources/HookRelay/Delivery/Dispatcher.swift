@@ -16,7 +16,8 @@ public final class Dispatcher: Sendable {
         /// How long a claim holds a delivery (a fencing token too: a result counts only while its lease is current).
         public var leaseMilliseconds: Int64 = 5 * 60 * 1000
         /// A delivery that would wait longer than this for its destination (open breaker, rate limit) is handed back
-        /// to the store with its new time instead of being held in memory.
+        /// to the store with its new time instead of being held in memory — except behind a half-open breaker's
+        /// probe, whose completion decides at once.
         public var holdMilliseconds: Int64 = 2_000
         /// How often to look at the store when nothing announced work (a safety net; new work wakes the dispatcher).
         public var idleRecheckMilliseconds: Int64 = 30_000
@@ -118,6 +119,9 @@ private final class DispatcherLoop {
     private var claimOutstanding = false
     private var lastClaimRequested = 0
     private var nextDueAt: Int64 = 0
+    /// The earliest time a result handed to the store while a claim was outstanding makes a delivery due again: the
+    /// claim's answer computes `nextDueAt` from the store, which may not have that result yet.
+    private var dueDuringClaim = Int64.max
     private var results: [DeliveryResult] = []
     private var random = SystemRandomNumberGenerator()
     private var stopping = false
@@ -150,9 +154,11 @@ private final class DispatcherLoop {
         case .claimed(let deliveries):
             claimOutstanding = false
             if deliveries.count < lastClaimRequested { nextDueAt = (try? owner.storeRef.nextDueTime(now: now)).flatMap { $0 } ?? now + owner.settings.idleRecheckMilliseconds }
+            nextDueAt = min(nextDueAt, dueDuringClaim)
+            dueDuringClaim = .max
             for delivery in deliveries {
                 if stopping {
-                    results.append(DeliveryResult(postponing: delivery, until: now))
+                    postpone(delivery, until: now)
                     continue
                 }
                 held[delivery.destination, default: []].append(delivery)
@@ -160,7 +166,8 @@ private final class DispatcherLoop {
             }
         case .claimFailed(let error):
             claimOutstanding = false
-            nextDueAt = now + 1000
+            nextDueAt = min(now + 1000, dueDuringClaim)
+            dueDuringClaim = .max
             owner.log.error("claiming deliveries failed", ["error": error.description])
         case .completed(let sent, let value):
             inFlight -= 1
@@ -185,7 +192,7 @@ private final class DispatcherLoop {
             guard let settings = destinations[name] else {
                 // Removed from the config: keep the deliveries (a reload may bring it back); look again in 5 minutes.
                 owner.log.warning("destination not configured; postponing its deliveries", ["destination": name, "count": "\(queue.count)"])
-                for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now + 300_000)) }
+                for delivery in queue { postpone(delivery, until: now + 300_000) }
                 heldCount -= queue.count
                 held[name] = nil
                 continue
@@ -199,9 +206,12 @@ private final class DispatcherLoop {
                     sent += 1
                     send(delivery, ticket: ticket, settings: settings, now: now)
                 case .later(let until):
-                    if until - now > owner.settings.holdMilliseconds {
+                    // Behind the half-open probe: keep them (within their lease). The probe's completion decides for
+                    // all of them at once; handed back, they would wait out the probe timeout after a success.
+                    let awaitsProbe = policy.breaker.state == .halfOpen && until - now < owner.settings.leaseMilliseconds / 2
+                    if until - now > owner.settings.holdMilliseconds && !awaitsProbe {
                         // Breaker open or a slow rate: hand them back with their new time; no attempt is counted.
-                        for delivery in queue[sent...] { results.append(DeliveryResult(postponing: delivery, until: until)) }
+                        for delivery in queue[sent...] { postpone(delivery, until: until) }
                         heldCount -= queue.count - sent
                         queue.removeAll()
                         sent = 0
@@ -237,13 +247,13 @@ private final class DispatcherLoop {
         let delivery = sent.claimed
         let name = delivery.destination
         guard let settings = policySettings[name], var policy = policies[name] else {
-            results.append(DeliveryResult(postponing: delivery, until: now))
+            postpone(delivery, until: now)
             return
         }
         if value.error?.kind == .cancelled {
             policy.cancel(sent.ticket)
             policies[name] = policy
-            results.append(DeliveryResult(postponing: delivery, until: now))
+            postpone(delivery, until: now)
             return
         }
         let attemptNumber = delivery.attempts + 1
@@ -260,6 +270,7 @@ private final class DispatcherLoop {
             owner.log.debug("delivered", metadata)
         case .retry(let at, let reason):
             state = .retrying(nextAttemptAt: at)
+            expectDue(at: at)
             owner.log.info("delivery failed; will retry", metadata)
             _ = reason
         case .dead(let reason, let flagDestination):
@@ -275,6 +286,19 @@ private final class DispatcherLoop {
                                       statusCode: value.status, error: errorText ?? value.error?.description,
                                       responseHead: value.bodyPrefix, outcome: state))
         _ = settings
+    }
+
+    /// Hands `delivery` back to the store, due at `until`, without counting an attempt.
+    private func postpone(_ delivery: ClaimedDelivery, until: Int64) {
+        results.append(DeliveryResult(postponing: delivery, until: until))
+        expectDue(at: until)
+    }
+
+    /// A result on its way to the store makes a delivery due at `at`: claim then at the latest. Nothing else announces
+    /// it (`onNewDeliveries` is for new and requeued deliveries), and `nextDueAt` was computed before it.
+    private func expectDue(at: Int64) {
+        nextDueAt = min(nextDueAt, at)
+        if claimOutstanding { dueDuringClaim = min(dueDuringClaim, at) }
     }
 
     static func attemptResult(_ value: AttemptResultValue) -> AttemptResult {
@@ -326,7 +350,7 @@ private final class DispatcherLoop {
     /// Hands every held delivery back to the store unchanged (shutdown).
     private func handBackHeld(now: Int64) {
         for (_, queue) in held {
-            for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now)) }
+            for delivery in queue { postpone(delivery, until: now) }
         }
         held.removeAll()
         heldCount = 0
