@@ -38,6 +38,12 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// Ignores SIGPIPE for the whole process, as nginx does: `send` uses `MSG_NOSIGNAL`, but OpenSSL's `SSL_write` uses
+    /// `write(2)`, and a peer that closed must cost an `EPIPE`, not the process.
+    public static func ignoreSIGPIPE() {
+        signal(SIGPIPE, SIG_IGN)
+    }
+
     /// The number of online cores.
     public static var onlineCores: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
@@ -53,6 +59,7 @@ public final class HTTPServer: Sendable {
     /// Binds the listeners (errors surface here) without serving yet; `makeHandler` runs once per loop, on its thread.
     public init(configuration: Configuration, logger: Logger,
                 makeHandler: @escaping @Sendable () -> any HTTPRequestHandler) throws {
+        Self.ignoreSIGPIPE()
         self.configuration = configuration
         self.makeHandler = makeHandler
         let tls = try configuration.tls.map { configuration throws(TLSError) in try TLSContextHolder(configuration) }

@@ -68,6 +68,8 @@ public final class CurlMultiTransport: Transport {
     ///
     /// - Throws: ``TransportSetupError`` when libcurl cannot be initialised.
     public init(configuration: Configuration = Configuration()) throws(TransportSetupError) {
+        // With CURLOPT_NOSIGNAL libcurl does not guard against SIGPIPE itself, and OpenSSL writes with write(2).
+        HTTPServer.ignoreSIGPIPE()
         guard curlGlobalInitResult == CURLE_OK else {
             throw TransportSetupError("curl_global_init failed: \(String(cString: curl_easy_strerror(curlGlobalInitResult)))")
         }
