@@ -86,6 +86,10 @@ public enum ProviderRegistry {
         StripePreset.self,
         GenericHMACPreset.self,
         UnsignedPreset.self,
+        // group B
+        TwilioPreset.self, SquarePreset.self, HubSpotPreset.self, MandrillPreset.self, MailchimpPreset.self,
+        TypeformPreset.self, WooCommercePreset.self, XeroPreset.self, QuickBooksPreset.self, KlaviyoPreset.self,
+        // end group B
         ]
     }
 
