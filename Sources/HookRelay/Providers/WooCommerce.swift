@@ -37,25 +37,28 @@ final class WooCommerceProvider: Provider {
 
     static let header = "X-WC-Webhook-Signature"
 
-    /// WordPress's `wp_specialchars_decode($text, ENT_QUOTES)`: `&amp; &lt; &gt; &quot; &#039;` and their numeric
-    /// forms (`&#38; &#x26; &#060; &#62; &#034; &#x22; &#39; &#x27;` …) become `& < > " '`; nothing else is touched.
+    /// WordPress's `wp_specialchars_decode($text, ENT_QUOTES)`: `&amp; &lt; &gt; &quot;`, the decimal forms of
+    /// `& < > " '` (`&#38; &#060; &#62; &#034; &#039;`, any leading zeros) and the hex forms of `& " '` only
+    /// (`&#x26; &#x22; &#x27;`, any case) are decoded, in one pass; nothing else is touched (not `&apos;`, not `&#x3C;`).
     static func specialCharsDecode(_ text: String) -> String {
         guard text.contains("&") else { return text }
-        let named: [Substring: Character] = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'"]
-        let numeric: [UInt32: Character] = [38: "&", 60: "<", 62: ">", 34: "\"", 39: "'"]
+        let named: [Substring: Character] = ["amp": "&", "lt": "<", "gt": ">", "quot": "\""]
+        let decimal: [UInt32: Character] = [38: "&", 60: "<", 62: ">", 34: "\"", 39: "'"]
+        let hex: [UInt32: Character] = [0x26: "&", 0x22: "\"", 0x27: "'"]
         var output = ""
         var rest = Substring(text)
         while let amp = rest.firstIndex(of: "&") {
             output += rest[..<amp]
             let after = rest[rest.index(after: amp)...]
-            if let semicolon = after.prefix(8).firstIndex(of: ";") {
+            if let semicolon = after.prefix(10).firstIndex(of: ";") {
                 let entity = after[..<semicolon]
                 var decoded: Character?
+                let digits = entity.dropFirst(entity.hasPrefix("#x") || entity.hasPrefix("#X") ? 2 : 1)
                 if entity.hasPrefix("#x") || entity.hasPrefix("#X") {
-                    decoded = UInt32(entity.dropFirst(2), radix: 16).flatMap { numeric[$0] }
+                    decoded = digits.allSatisfy(\.isHexDigit) ? UInt32(digits, radix: 16).flatMap { hex[$0] } : nil
                 } else if entity.hasPrefix("#") {
-                    decoded = entity.dropFirst().allSatisfy(\.isASCII) ? UInt32(entity.dropFirst()).flatMap { numeric[$0] } : nil
-                } else if entity != "apos" {  // ENT_QUOTES in WordPress decodes &#039;, not &apos;
+                    decoded = digits.allSatisfy({ $0.isASCII && $0.isNumber }) ? UInt32(digits).flatMap { decimal[$0] } : nil
+                } else {
                     decoded = named[entity]
                 }
                 if let decoded {
