@@ -378,6 +378,41 @@ private let providers = ["twilio", "square", "hubspot", "mandrill", "mailchimp",
         #expect(event.subject == "01GDDKASAP8TKDDA2GRZDSVP4H")
     }
 
+    // MARK: Configuration
+
+    @Test func configurationNamesWhatIsMissing() throws {
+        let loaded = try RouteConfigTests.load(["routes.json": """
+            {"sources": [
+              {"name": "t", "provider": "twilio", "secrets": ["env:K"]},
+              {"name": "s", "provider": "square"},
+              {"name": "h", "provider": "hubspot", "secrets": ["env:K"], "signatureVersions": ["v4"]},
+              {"name": "h1", "provider": "hubspot", "secrets": ["env:K"], "signatureVersions": ["v1"]},
+              {"name": "m", "provider": "mandrill", "secrets": ["env:K"], "publicURL": "https://h.example/hooks/m"},
+              {"name": "c", "provider": "mailchimp", "secrets": ["env:K"], "secretParameter": "key"},
+              {"name": "x", "provider": "xero", "secrets": []},
+              {"name": "k", "provider": "klaviyo", "secrets": ["env:K"], "tolerance": "1m", "split": false}
+            ]}
+            """])
+        #expect(loaded.errors == [
+            "routes/routes.json:2:3: sources[0].publicURL: twilio signs the URL it calls: set publicURL to the webhook URL exactly as configured in Twilio",
+            "routes/routes.json:3:3: sources[1].secrets: square needs at least one secret: the subscription's signature key",
+            "routes/routes.json:3:3: sources[1].publicURL: square signs the notification URL: set publicURL to it exactly as in the subscription",
+            "routes/routes.json:4:3: sources[2].publicURL: hubspot v2/v3 signatures cover the URL: set publicURL to the app's target URL exactly",
+            #"routes/routes.json:4:84: sources[2].signatureVersions[0]: unknown value "v4"; did you mean "v1"?"#,
+            "routes/routes.json:8:48: sources[6].secrets: xero needs at least one secret: the app's webhook key",
+        ], "\(loaded.lines)")
+        #expect(loaded.config == nil)
+        let valid = try RouteConfigTests.load(["routes.json": """
+            {"sources": [
+              {"name": "h1", "provider": "hubspot", "secrets": ["env:K"], "signatureVersions": ["v1"]},
+              {"name": "m", "provider": "mandrill", "secrets": ["env:K"], "publicURL": "https://h.example/hooks/m"},
+              {"name": "c", "provider": "mailchimp", "secrets": ["env:K"], "secretParameter": "key"}
+            ]}
+            """])
+        #expect(valid.errors.isEmpty, "\(valid.lines)")
+        #expect(valid.config?.sources.count == 3)
+    }
+
     @Test func lenientTimes() {
         #expect(GroupB.milliseconds(iso: "2026-01-01T00:00:00") == 1_767_225_600_000)
         #expect(GroupB.milliseconds(iso: "2026-01-01 00:00:00") == 1_767_225_600_000)
