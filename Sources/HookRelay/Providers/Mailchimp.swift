@@ -2,7 +2,8 @@ import HTTPServer
 
 /// Mailchimp Marketing (audience) webhooks carry no signature: the secret goes in the webhook URL's query
 /// (`?secret=…`, parameter name set by `secretParameter`) and is compared in constant time with the configured
-/// secrets. Mailchimp checks a new webhook with a GET to the URL (answered 200 when the secret matches). Events are
+/// secrets. Mailchimp checks a new webhook with a GET to the URL: answered 200 without looking at the secret (it
+/// stores nothing, and whether Mailchimp keeps the query on that check is not documented). Events are
 /// forms with PHP-style keys (`type=subscribe&fired_at=…&data[email]=…`), stored as a JSON object with those keys.
 public enum MailchimpPreset: ProviderPreset {
     public static let name = "mailchimp"
@@ -34,6 +35,11 @@ final class MailchimpProvider: Provider {
 
     var allowedMethods: [String] { ["POST", "GET"] }
 
+    /// The GET check Mailchimp makes when a webhook is saved.
+    func unsignedHandshake(_ request: WebhookRequest) -> HTTPResponse? {
+        request.method == "GET" ? GroupB.emptyOK : nil
+    }
+
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
         guard let given = GroupB.queryValue(parameter, in: request.query) else {
             throw VerificationFailure("missing_signature", "missing ?\(parameter)= in the URL")
@@ -44,7 +50,6 @@ final class MailchimpProvider: Provider {
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {
-        if request.method == "GET" { return .handshake(GroupB.emptyOK) }  // the check when the webhook is created
         guard let pairs = try? FormURLEncoded.parse(request.body) else { throw NormalizationFailure("malformed form body") }
         func field(_ name: String) -> String? { pairs.first { $0.name == name }.map(\.value).flatMap { $0.isEmpty ? nil : $0 } }
         guard let type = field("type") else { throw NormalizationFailure("form has no type") }
