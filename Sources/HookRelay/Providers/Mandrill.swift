@@ -3,7 +3,8 @@ import HTTPServer
 /// Mandrill (Mailchimp Transactional): `X-Mandrill-Signature` = base64 HMAC-SHA1(webhook key, webhook URL exactly as
 /// entered + every POST variable as `key + value`, sorted by key). Deliveries are forms with one field,
 /// `mandrill_events`, a JSON array of events (one envelope each; sync events for allow/deny lists included). Adding a
-/// webhook sends a HEAD request (answered 200) and a test batch (`mandrill_events=[]`, answered 200). No timestamp.
+/// webhook sends a HEAD request (answered 200); only if that fails, an empty batch signed with the key `test-webhook`.
+/// No timestamp.
 public enum MandrillPreset: ProviderPreset {
     public static let name = "mandrill"
     public static let optionKeys: [String] = []

@@ -213,7 +213,6 @@ extension TwilioPreset: SamplingPreset {
         }
         let body = pairs.map { "\(GroupB.formEncode($0.name))=\(GroupB.formEncode($0.value))" }.joined(separator: "&")
         return SampleWebhook(headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
-                                       ("X-Twilio-Signature", Base64.encode(signature)),
-                                       ("I-Twilio-Idempotency-Token", request.nonce)], body: Array(body.utf8))
+                                       ("X-Twilio-Signature", Base64.encode(signature))], body: Array(body.utf8))
     }
 }
