@@ -98,6 +98,10 @@ public enum ProviderRegistry {
         PlaidPreset.self,
         PayPalPreset.self,
         // end group C
+        // group B
+        TwilioPreset.self, SquarePreset.self, HubSpotPreset.self, MandrillPreset.self, MailchimpPreset.self,
+        TypeformPreset.self, WooCommercePreset.self, XeroPreset.self, QuickBooksPreset.self, KlaviyoPreset.self,
+        // end group B
         ]
     }
 
