@@ -86,6 +86,19 @@ public enum ProviderRegistry {
         StripePreset.self,
         GenericHMACPreset.self,
         UnsignedPreset.self,
+        // group A
+        GitHubPreset.self,
+        MetaPreset.self,
+        ShopifyPreset.self,
+        SlackPreset.self,
+        ZoomPreset.self,
+        CalendlyPreset.self,
+        RazorpayPreset.self,
+        LinearPreset.self,
+        IntercomPreset.self,
+        BitbucketPreset.self,
+        JiraPreset.self,
+        // end group A
         ]
     }
 
