@@ -82,6 +82,9 @@ public final class HTTPServer: Sendable {
 
     /// Starts one thread per loop.
     public func start() {
+        // TLS responses go out through OpenSSL's write(2), which cannot pass MSG_NOSIGNAL: a client that closes early
+        // must not kill the process with SIGPIPE. `serve` ignores it too; embedders and in-process tests need the same.
+        signal(SIGPIPE, SIG_IGN)
         let fds = listeners.withLock { fds in
             let taken = fds
             fds = []

@@ -1,4 +1,5 @@
 import CCurl
+import Glibc
 import HTTPServer
 import Synchronization
 
@@ -71,6 +72,9 @@ public final class CurlMultiTransport: Transport {
         guard curlGlobalInitResult == CURLE_OK else {
             throw TransportSetupError("curl_global_init failed: \(String(cString: curl_easy_strerror(curlGlobalInitResult)))")
         }
+        // With CURLOPT_NOSIGNAL libcurl leaves SIGPIPE to the application: a receiver that closes mid-upload must not
+        // kill `serve`, `hookrelay send` or a test process.
+        signal(SIGPIPE, SIG_IGN)
         guard let multi = curl_multi_init() else { throw TransportSetupError("curl_multi_init failed") }
         for (option, value) in [(CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX),
                                 (CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxHostConnections)] {
