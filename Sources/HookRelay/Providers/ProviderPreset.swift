@@ -102,6 +102,19 @@ public enum ProviderRegistry {
         TwilioPreset.self, SquarePreset.self, HubSpotPreset.self, MandrillPreset.self, MailchimpPreset.self,
         TypeformPreset.self, WooCommercePreset.self, XeroPreset.self, QuickBooksPreset.self, KlaviyoPreset.self,
         // end group B
+        // group A
+        GitHubPreset.self,
+        MetaPreset.self,
+        ShopifyPreset.self,
+        SlackPreset.self,
+        ZoomPreset.self,
+        CalendlyPreset.self,
+        RazorpayPreset.self,
+        LinearPreset.self,
+        IntercomPreset.self,
+        BitbucketPreset.self,
+        JiraPreset.self,
+        // end group A
         ]
     }
 

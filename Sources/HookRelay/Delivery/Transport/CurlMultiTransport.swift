@@ -1,4 +1,5 @@
 import CCurl
+import Glibc
 import HTTPServer
 import Synchronization
 

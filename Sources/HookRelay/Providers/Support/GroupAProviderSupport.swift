@@ -1,0 +1,157 @@
+import HTTPServer
+
+/// Helpers shared by the group A presets (`github meta shopify slack zoom calendly razorpay linear intercom bitbucket
+/// jira`): reading signature headers strictly, checking every rotated secret, timestamp tolerance, configure-time
+/// checks, and field lookups inside one JSON value of a body (a batch item).
+enum GroupA {
+    // MARK: Keys and signatures
+
+    /// One keyed HMAC context per configured secret, the secret's bytes used as is (every group A provider uses its
+    /// secret verbatim). Resolved secrets are never empty, so the contexts never fail.
+    static func keys(_ secrets: [Secret], _ digest: DigestAlgorithm) -> [HMACKey] {
+        secrets.map { try! HMACKey(algorithm: digest, key: $0.bytes) }
+    }
+
+    /// The single value of header `name`: missing → `missing_signature`; sent twice → `malformed_signature` (two
+    /// signature headers are never legitimate, and choosing one would let a proxy and hookrelay disagree).
+    static func header(_ name: String, in request: WebhookRequest) throws(VerificationFailure) -> String {
+        let values = request.headers.values(name)
+        guard let value = values.first else { throw .missingHeader(name) }
+        guard values.count == 1 else { throw .malformedHeader(name) }
+        return value
+    }
+
+    /// The MAC in `<prefix><hex>`, exactly `length` bytes; nil if the prefix, the digits or the length are wrong.
+    /// The prefix compares case-insensitively (`sha256=`, `SHA256=`), the hex digits in either case.
+    static func hexMAC(_ value: String, prefix: String, length: Int) -> [UInt8]? {
+        let trimmed = Substring(value).trimmingASCIISpaces()
+        guard trimmed.utf8.count == prefix.utf8.count + 2 * length,
+              trimmed.prefix(prefix.count).lowercased() == prefix.lowercased(),
+              let mac = Hex.decode(trimmed.dropFirst(prefix.count)), mac.count == length else { return nil }
+        return mac
+    }
+
+    /// The MAC in base64 (padding required), exactly `length` bytes; nil otherwise.
+    static func base64MAC(_ value: String, length: Int) -> [UInt8]? {
+        guard let mac = Base64.decode(Substring(value).trimmingASCIISpaces()), mac.count == length else { return nil }
+        return mac
+    }
+
+    /// The index of the first key whose MAC of the concatenated `parts` is `mac` (compared in constant time).
+    static func matchingKey<each Part: MessageBytes>(_ keys: [HMACKey], _ mac: [UInt8], _ parts: repeat each Part) -> Int? {
+        for (index, key) in keys.enumerated() where key.isValidAuthenticationCode(mac, for: repeat each parts) {
+            return index
+        }
+        return nil
+    }
+
+    /// Throws `bad_signature` unless one of `keys` produced `mac` over `parts`.
+    static func requireMatch<each Part: MessageBytes>(_ keys: [HMACKey], _ mac: [UInt8], _ parts: repeat each Part) throws(VerificationFailure) {
+        guard matchingKey(keys, mac, repeat each parts) != nil else { throw .noMatch(secrets: keys.count) }
+    }
+
+    // MARK: Timestamps
+
+    /// A unix timestamp in decimal digits only (no sign, no spaces), at most 13 digits (milliseconds until year
+    /// 2286); nil otherwise.
+    static func unixTimestamp(_ text: some StringProtocol) -> Int64? {
+        guard !text.isEmpty, text.utf8.count <= 13, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int64(text)
+    }
+
+    /// Throws `stale_timestamp` when `timestamp` (ms) is older than `now - tolerance`, or, with `bothWays`, newer than
+    /// `now + tolerance`. The reason says by how many whole seconds.
+    static func checkTolerance(timestamp: Int64, now: Int64, tolerance: Duration, bothWays: Bool) throws(VerificationFailure) {
+        let allowed = tolerance.components.seconds * 1000 + tolerance.components.attoseconds / 1_000_000_000_000_000
+        let age = now &- timestamp
+        if age > allowed { throw .timestampOutsideTolerance(by: max(1, (age - allowed + 999) / 1000)) }
+        if bothWays, -age > allowed { throw .timestampOutsideTolerance(by: max(1, (-age - allowed + 999) / 1000)) }
+    }
+
+    // MARK: Configuration
+
+    /// The common checks of a body-signing group A preset: at least one secret (with `hint` saying where to find
+    /// it), and a warning when `tolerance` is set although the provider signs no timestamp.
+    static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder, hint: String,
+                          signsTimestamp: Bool) -> Bool {
+        if !signsTimestamp, settings.tolerance != nil {
+            decoder.warning("\(settings.provider) signs no timestamp: tolerance is not used",
+                            at: source["tolerance"]?.position ?? source.position, path: source.path.appending("tolerance"))
+        }
+        return decoder.requireSecrets(settings, of: source, "\(settings.provider) needs at least one secret (\(hint))")
+    }
+
+    // MARK: JSON fields
+
+    /// The range of the top-level JSON object of `body`, without surrounding whitespace; throws (answered 400) when
+    /// the body is not one well-formed JSON object.
+    static func rootObject(_ body: [UInt8]) throws(NormalizationFailure) -> Range<Int> {
+        try Payload.validateJSON(body)
+        let root = body.withUnsafeBytes { bytes -> Range<Int>? in
+            guard let range = RawJSON.valueRange(in: bytes), RawJSON.kind(at: range, in: bytes) == .object else { return nil }
+            return range
+        }
+        guard let root else { throw NormalizationFailure("body is not a JSON object") }
+        return root
+    }
+
+    /// The string at `path` inside the value at `range` of `body`.
+    static func string(_ path: [RawJSON.PathComponent], in range: Range<Int>, of body: [UInt8]) -> String? {
+        body.withUnsafeBytes { bytes in
+            RawJSON.range(of: path, inValueAt: range, in: bytes).flatMap { RawJSON.string(at: $0, in: bytes) }
+        }
+    }
+
+    /// A string, or an integer as its literal text, at `path` inside the value at `range` (ids are sometimes numbers).
+    static func identifier(_ path: [RawJSON.PathComponent], in range: Range<Int>, of body: [UInt8]) -> String? {
+        body.withUnsafeBytes { bytes in
+            guard let value = RawJSON.range(of: path, inValueAt: range, in: bytes) else { return nil }
+            if let text = RawJSON.string(at: value, in: bytes) { return text.isEmpty ? nil : text }
+            guard let number = RawJSON.number(at: value, in: bytes), number.int64Value != nil else { return nil }
+            return number.text
+        }
+    }
+
+    /// An integer (or a string of digits, as WhatsApp sends timestamps) at `path` inside the value at `range`.
+    static func integer(_ path: [RawJSON.PathComponent], in range: Range<Int>, of body: [UInt8]) -> Int64? {
+        body.withUnsafeBytes { bytes in
+            guard let value = RawJSON.range(of: path, inValueAt: range, in: bytes) else { return nil }
+            if let number = RawJSON.number(at: value, in: bytes) { return number.int64Value }
+            return RawJSON.string(at: value, in: bytes).flatMap { unixTimestamp($0) }
+        }
+    }
+
+    /// The RFC 3339 time at `path` inside the value at `range`, as unix milliseconds.
+    static func rfc3339(_ path: [RawJSON.PathComponent], in range: Range<Int>, of body: [UInt8]) -> Int64? {
+        string(path, in: range, of: body).flatMap { RFC3339.parse($0)?.milliseconds }
+    }
+
+    /// Unix seconds or milliseconds as milliseconds. Meta mixes both in `entry[].time` (Messenger sends ms, Graph
+    /// `changes` seconds); any plausible date in seconds is below 10^11 (year 5138) and in ms above it (1973).
+    static func milliseconds(fromSecondsOrMilliseconds value: Int64) -> Int64 {
+        value < 100_000_000_000 ? value * 1000 : value
+    }
+
+    // MARK: Answers
+
+    /// The answer to a signed ping (GitHub `ping`, Intercom `ping`, Bitbucket `diagnostics:ping`): 200, nothing stored.
+    static let pong = HTTPResponse.json(200, #"{"ping":"ok"}"#)
+
+    /// An empty 200, for providers that show or parse the body (Slack slash commands post a JSON body as a message).
+    static var emptyOK: HTTPResponse { HTTPResponse(status: 200) }
+
+    // MARK: Samples
+
+    /// A keyed context for `hookrelay send`, from the operator's secret.
+    static func sampleKey(_ secret: Secret, _ digest: DigestAlgorithm) throws(SampleError) -> HMACKey {
+        do { return try HMACKey(algorithm: digest, key: secret.bytes) } catch { throw SampleError("unusable secret") }
+    }
+
+    /// A deterministic RFC 4122-shaped UUID (lowercase) made from a nonce, for sample delivery ids.
+    static func sampleUUID(_ nonce: String) -> String {
+        let hex = Hex.encode(Digest.hash(.sha256, nonce))
+        let h = Array(hex.utf8)
+        func part(_ range: Range<Int>) -> String { String(decoding: h[range], as: UTF8.self) }
+        return "\(part(0..<8))-\(part(8..<12))-4\(part(13..<16))-a\(part(17..<20))-\(part(20..<32))"
+    }
+}
