@@ -86,6 +86,9 @@ public enum ProviderRegistry {
         StripePreset.self,
         GenericHMACPreset.self,
         UnsignedPreset.self,
+        // group D
+        MailgunPreset.self, TelegramPreset.self, AdyenPreset.self, AsanaPreset.self, DropboxPreset.self, PipedrivePreset.self,
+        SalesforcePreset.self, TeamsPreset.self, OktaPreset.self, MicrosoftGraphPreset.self, XPreset.self,
         ]
     }
 
