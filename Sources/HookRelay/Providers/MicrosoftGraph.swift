@@ -108,6 +108,9 @@ extension MicrosoftGraphPreset: SamplingPreset {
 
     /// The secret is the subscription's `clientState`.
     public static func sample(_ request: SampleRequest) throws(SampleError) -> SampleWebhook {
+        guard !request.secret.bytes.isEmpty, request.secret.bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+            throw SampleError("the secret must be non-empty, without control characters")
+        }
         let type = request.eventType ?? sampleEventTypes[0]
         let subscription = PipedrivePreset.uuidText(request.nonce + "subscription")
         let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"

@@ -99,6 +99,9 @@ extension OktaPreset: SamplingPreset {
 
     /// The secret is the hook's authentication header value; the sample sends it as `Authorization`.
     public static func sample(_ request: SampleRequest) throws(SampleError) -> SampleWebhook {
+        guard !request.secret.bytes.isEmpty, request.secret.bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+            throw SampleError("the secret must be non-empty, without control characters")
+        }
         let type = request.eventType ?? sampleEventTypes[0]
         let time = RFC3339.string(fromUnixMilliseconds: request.now)
         let uuid = PipedrivePreset.uuidText(request.nonce)
