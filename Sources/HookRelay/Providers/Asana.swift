@@ -19,7 +19,7 @@ public enum AsanaPreset: ProviderPreset {
     static let secretHeader = "X-Hook-Secret"
     static let signatureHeader = "X-Hook-Signature"
     /// The file in the source's state directory that holds the handshake secret.
-    static let secretFileName = "asana-hook-secret"
+    public static let secretFileName = "asana-hook-secret"
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
         var valid = true
