@@ -151,7 +151,8 @@ private func configErrors(_ preset: any ProviderPreset.Type, _ json: String = "{
 @Suite struct GroupDSampleTests {
     /// A secret in the form each preset's `--secret` takes.
     static let secrets: [String: String] = [
-        "mailgun": "key-sample-mailgun", "telegram": "sample_secret-token", "adyen": "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
+        "mailgun": "key-sample-mailgun", "telegram": "sample_secret-token",
+        "adyen": "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
         "asana": "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81", "dropbox": "sample-app-secret",
         "pipedrive": "hookrelay:sample-password", "salesforce": "00D5w000004qGTOEA2", "teams": Base64.encode(Array("sample teams token!".utf8)),
         "okta": "sample-okta-secret", "msgraph": "sample \"client\" state", "x": "sample-consumer-secret",
@@ -337,8 +338,8 @@ private struct TemporaryDirectoryForGroupD {
         #expect(String(decoding: event.data, as: UTF8.self).contains("Grüße €"))
 
         let form = try #require(vectors.cases.first { $0.name == "legacy form fields" })
-        let formEvent = try #require(try outcome(loop1, groupDRequest(Array(form.body.utf8), headers: [("Content-Type",
-                                                                                                      "application/x-www-form-urlencoded")])).events.first)
+        let formRequest = groupDRequest(Array(form.body.utf8), headers: [("Content-Type", "application/x-www-form-urlencoded")])
+        let formEvent = try #require(try outcome(loop1, formRequest).events.first)
         #expect(formEvent.type == "delivered")
         #expect(formEvent.providerEventID == "<1@mg.example.com>:delivered")
         #expect(formEvent.subject == "alice@example.com")
@@ -490,7 +491,8 @@ private struct TemporaryDirectoryForGroupD {
         let deep = String(repeating: "<a>", count: 40) + String(repeating: "</a>", count: 40)
         #expect(code(deep)?.reason == "XML nested deeper than 32 elements")
         let many = "<soapenv:Envelope xmlns:soapenv=\"s\"><soapenv:Body><notifications><OrganizationId>00D5w000004qGTOEA2</OrganizationId>"
-            + String(repeating: "<Notification><Id>1</Id><sObject/></Notification>", count: 101) + "</notifications></soapenv:Body></soapenv:Envelope>"
+            + String(repeating: "<Notification><Id>1</Id><sObject/></Notification>", count: 101)
+            + "</notifications></soapenv:Body></soapenv:Envelope>"
         #expect(code(many)?.reason == "more than 100 notifications")
         #expect(code("<a><b></a>")?.status == 400)
         #expect(code(String(repeating: " ", count: 4 * 1024 * 1024 + 1))?.status == 400)

@@ -148,7 +148,7 @@ struct RouteConfigTests {
               {"name": "a", "provider": "github"}
             ]}
             """#, [
-            #"routes/routes.json:2:29: sources[0].provider: unknown value "github"; expected one of stripe, hmac, none"#,
+            #"routes/routes.json:2:29: sources[0].provider: unknown value "github"; expected one of \#(ProviderRegistry.names.joined(separator: ", "))"#,
         ]),
         ErrorCase("a near-miss provider gets a suggestion", #"""
             {"sources": [
@@ -724,7 +724,7 @@ struct RouteConfigTests {
         #expect(loaded.errors == [
             #"routes/routes.json:3:5: sources[0]: expected an object, found "oops""#,
             "routes/routes.json:4:55: sources[1].secrets[0]: environment variable UNSET_VAR is not set",
-            #"routes/routes.json:5:33: sources[2].provider: unknown value "githubb"; expected one of stripe, hmac, none"#,
+            #"routes/routes.json:5:33: sources[2].provider: unknown value "githubb"; expected one of \#(ProviderRegistry.names.joined(separator: ", "))"#,
             #"routes/routes.json:5:44: sources[2].secret: unknown key "secret"; did you mean "secrets"?"#,
             #"routes/routes.json:5:78: sources[2].tolerance: invalid duration "5 m": expected a number followed by ms, s, m, h or d"#,
             #"routes/routes.json:8:43: destinations[0].url: invalid URL "ftp://x": expected http:// or https:// with a host"#,

@@ -62,7 +62,7 @@ final class XProvider: Provider {
         try Payload.validateJSON(request.body)
         let events: [NormalizedEvent]? = request.body.withUnsafeBytes { bytes in
             guard let root = RawJSON.valueRange(in: bytes), let members = RawJSON.members(ofObjectAt: root, in: bytes) else { return nil }
-            let user = RawJSON.range(of: ["for_user_id"], in: bytes).flatMap { RawJSON.string(at: $0, in: bytes) ?? RawJSON.number(at: $0, in: bytes)?.text }
+            let user = GroupD.identifier(["for_user_id"], inValueAt: root, in: bytes)
             var events: [NormalizedEvent] = []
             var firstOther: String?
             for member in members {
@@ -76,7 +76,8 @@ final class XProvider: Provider {
                 let kind = String(name.dropLast("_events".count))
                 for element in elements {
                     let item = Array(bytes[element])
-                    let ownID = GroupD.identifier(["id_str"], inValueAt: element, in: bytes) ?? GroupD.identifier(["id"], inValueAt: element, in: bytes)
+                    let ownID = GroupD.identifier(["id_str"], inValueAt: element, in: bytes)
+                        ?? GroupD.identifier(["id"], inValueAt: element, in: bytes)
                     let id = "\(kind):" + (ownID ?? Payload.bodyHash(item))
                     let time = ["timestamp_ms", "created_timestamp"].lazy.compactMap { field -> Int64? in
                         GroupD.identifier([.key(field)], inValueAt: element, in: bytes).flatMap { Int64($0) }
