@@ -115,6 +115,9 @@ public enum ProviderRegistry {
         BitbucketPreset.self,
         JiraPreset.self,
         // end group A
+        // group D
+        MailgunPreset.self, TelegramPreset.self, AdyenPreset.self, AsanaPreset.self, DropboxPreset.self, PipedrivePreset.self,
+        SalesforcePreset.self, TeamsPreset.self, OktaPreset.self, MicrosoftGraphPreset.self, XPreset.self,
         ]
     }
 
