@@ -199,7 +199,10 @@ struct TransportTests {
         }) { sink in
             let transport = try CurlMultiTransport()
             defer { transport.shutdown() }
-            let results = await transport.sendAll((0..<200).map { OutboundRequest(url: sink.url("/"), body: Array("\($0)".utf8)) })
+            // A long per-request timeout: the full suite loads both cores; this test is about completion, not speed.
+            let results = await transport.sendAll((0..<200).map {
+                OutboundRequest(url: sink.url("/"), body: Array("\($0)".utf8), timeout: .seconds(60))
+            })
             #expect(results.count == 200)
             #expect(results.allSatisfy { $0.status == 200 && $0.error == nil })
             #expect(results.enumerated().allSatisfy { $0.element.bodyPrefix == Array("\($0.offset)".utf8) })
