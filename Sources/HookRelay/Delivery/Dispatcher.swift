@@ -8,6 +8,11 @@ import Synchronization
 /// writer. It sleeps until the next due time or until new work arrives (``wake()``); it never polls busily.
 ///
 /// All decisions happen on the dispatcher's own thread; other threads only post messages to its inbox.
+///
+/// A destination can be **paused** (``pause(destination:)``, the admin API): its deliveries are not claimed, so
+/// they wait in the store exactly as they are (status, attempts, due time), and deliveries already claimed go back
+/// unchanged; requests in flight finish. ``resume(destination:)`` wakes the dispatcher, which claims the
+/// destination's due deliveries at once. The paused set lives in memory: a restart resumes every destination.
 public final class Dispatcher: Sendable {
     /// Tuning; defaults suit one node.
     public struct Configuration: Sendable {
@@ -35,19 +40,61 @@ public final class Dispatcher: Sendable {
     private let destinations: @Sendable () -> [String: DestinationSettings]
     private let logger: Logger
     private let configuration: Configuration
+    private let metrics: GatewayMetrics?
     private let inbox = Mutex<(messages: [Message], wake: Bool, stop: Bool)>(([], true, false))
     private let signal = DispatchSemaphore(value: 0)
     private let thread = Mutex<OSThread?>(nil)
+    private let paused = Mutex<Set<String>>([])
+    private let breakerStates = Mutex<[String: CircuitBreaker.State]>([:])
 
-    /// - Parameter destinations: the current destinations (read on every claim, so a config reload takes effect).
+    /// - Parameters:
+    ///   - destinations: the current destinations (read on every claim, so a config reload takes effect).
+    ///   - metrics: where attempts are counted (`hookrelay_deliveries_total`, `hookrelay_delivery_duration_seconds`).
     public init(store: SQLiteStore, transport: any Transport, configuration: Configuration = Configuration(),
-                logger: Logger, destinations: @escaping @Sendable () -> [String: DestinationSettings]) {
+                logger: Logger, metrics: GatewayMetrics? = nil,
+                destinations: @escaping @Sendable () -> [String: DestinationSettings]) {
         self.store = store
         self.transport = transport
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
         self.destinations = destinations
     }
+
+    /// Stops sending to `destination` until ``resume(destination:)``; returns whether it was running. Its
+    /// deliveries keep their state and wait; no attempt is counted.
+    @discardableResult
+    public func pause(destination: String) -> Bool {
+        let changed = paused.withLock { $0.insert(destination).inserted }
+        if changed {
+            logger.notice("destination paused", ["destination": destination])
+            wake()
+        }
+        return changed
+    }
+
+    /// Sends to `destination` again, starting with its deliveries that came due meanwhile; returns whether it was paused.
+    @discardableResult
+    public func resume(destination: String) -> Bool {
+        let changed = paused.withLock { $0.remove(destination) != nil }
+        if changed {
+            logger.notice("destination resumed", ["destination": destination])
+            wake()
+        }
+        return changed
+    }
+
+    /// The destinations paused now.
+    public var pausedDestinations: Set<String> { paused.withLock { $0 } }
+
+    /// The circuit breaker state of each destination the dispatcher has sent to (others are closed).
+    public var circuitStates: [String: CircuitBreaker.State] { breakerStates.withLock { $0 } }
+
+    fileprivate func publish(breakerStates states: [String: CircuitBreaker.State]) {
+        breakerStates.withLock { $0 = states }
+    }
+
+    fileprivate var metricsRef: GatewayMetrics? { metrics }
 
     /// Starts the thread. (Leases a previous process left behind were cleared when the store opened.)
     public func start() {
@@ -121,6 +168,10 @@ private final class DispatcherLoop {
     private var results: [DeliveryResult] = []
     private var random = SystemRandomNumberGenerator()
     private var stopping = false
+    /// The paused destinations as of this iteration (``Dispatcher/pausedDestinations``).
+    private var paused: Set<String> = []
+    /// The breaker states last published to ``Dispatcher/circuitStates``.
+    private var publishedStates: [String: CircuitBreaker.State] = [:]
 
     init(owner: Dispatcher) {
         self.owner = owner
@@ -135,8 +186,10 @@ private final class DispatcherLoop {
                 handBackHeld(now: now)
             }
             if inbox.wake { nextDueAt = 0 }
+            paused = owner.pausedDestinations
             for message in inbox.messages { handle(message, now: now) }
             if !stopping { dispatchHeld(now: now) }
+            publishBreakerStates()
             flushResults()
             if stopping && inFlight == 0 && !claimOutstanding { break }
             if !stopping { claimIfNeeded(now: now) }
@@ -149,7 +202,10 @@ private final class DispatcherLoop {
         switch message {
         case .claimed(let deliveries):
             claimOutstanding = false
-            if deliveries.count < lastClaimRequested { nextDueAt = (try? owner.storeRef.nextDueTime(now: now)).flatMap { $0 } ?? now + owner.settings.idleRecheckMilliseconds }
+            if deliveries.count < lastClaimRequested {
+                let next = try? owner.storeRef.nextDueTime(now: now, excludingDestinations: paused)
+                nextDueAt = next.flatMap { $0 } ?? now + owner.settings.idleRecheckMilliseconds
+            }
             for delivery in deliveries {
                 if stopping {
                     results.append(DeliveryResult(postponing: delivery, until: now))
@@ -182,6 +238,14 @@ private final class DispatcherLoop {
         let destinations = owner.currentDestinations()
         for name in Array(held.keys) {
             guard var queue = held[name], !queue.isEmpty else { continue }
+            if paused.contains(name) {
+                // Claimed before the pause: back to the store unchanged; claims skip it until it resumes.
+                for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now)) }
+                heldCount -= queue.count
+                held[name] = nil
+                heldUntil[name] = nil
+                continue
+            }
             guard let settings = destinations[name] else {
                 // Removed from the config: keep the deliveries (a reload may bring it back); look again in 5 minutes.
                 owner.log.warning("destination not configured; postponing its deliveries", ["destination": name, "count": "\(queue.count)"])
@@ -251,20 +315,22 @@ private final class DispatcherLoop {
                                       eventReceivedAt: delivery.receivedAt, now: now, using: &random)
         policies[name] = policy
         let state: DeliveryResult.Outcome
-        let metadata: Logger.Metadata = ["event.id": delivery.eventID, "destination": name, "route": delivery.route,
-                                         "delivery.attempt": "\(attemptNumber)", "status": value.status.map(String.init) ?? "-",
-                                         "duration_ms": "\(value.durationMs)"]
+        let log = owner.log.with(["event.id": delivery.eventID, "source": delivery.source, "destination": name, "route": delivery.route,
+                                  "delivery.id": "\(delivery.id)", "delivery.attempt": "\(attemptNumber)",
+                                  "status": value.status.map(String.init) ?? "-", "duration_ms": "\(value.durationMs)"])
         switch outcome {
         case .delivered:
             state = .delivered
-            owner.log.debug("delivered", metadata)
+            owner.metricsRef?.observeAttempt(destination: name, outcome: .delivered, durationMilliseconds: value.durationMs)
+            log.debug("delivered")
         case .retry(let at, let reason):
             state = .retrying(nextAttemptAt: at)
-            owner.log.info("delivery failed; will retry", metadata)
-            _ = reason
+            owner.metricsRef?.observeAttempt(destination: name, outcome: .retry, durationMilliseconds: value.durationMs)
+            log.info("delivery failed; will retry", ["error": reason, "delivery.next_attempt_at": RFC3339.string(fromUnixMilliseconds: at)])
         case .dead(let reason, let flagDestination):
             state = .dead(reason: reason)
-            owner.log.warning(flagDestination ? "delivery dead; the destination looks broken" : "delivery dead", metadata)
+            owner.metricsRef?.observeAttempt(destination: name, outcome: .dead, durationMilliseconds: value.durationMs)
+            log.warning("delivery dead", ["error": reason, "destination.broken": "\(flagDestination)"])
         }
         let errorText: String? = switch outcome {
         case .delivered: nil
@@ -305,13 +371,23 @@ private final class DispatcherLoop {
         }
     }
 
+    /// Publishes the breakers' states when one changed (for `hookrelay_circuit_state` and the admin API).
+    private func publishBreakerStates() {
+        var states: [String: CircuitBreaker.State] = [:]
+        for (name, policy) in policies { states[name] = policy.breaker.state }
+        guard states != publishedStates else { return }
+        publishedStates = states
+        owner.publish(breakerStates: states)
+    }
+
     private func claimIfNeeded(now: Int64) {
         let room = owner.settings.maxOutstanding - inFlight - heldCount
         guard !claimOutstanding, room > 0, now >= nextDueAt else { return }
         claimOutstanding = true
         lastClaimRequested = min(room, 500)
         let owner = self.owner
-        let accepted = owner.storeRef.claimDue(now: now, limit: lastClaimRequested, leaseMilliseconds: owner.settings.leaseMilliseconds) { result in
+        let accepted = owner.storeRef.claimDue(now: now, limit: lastClaimRequested, leaseMilliseconds: owner.settings.leaseMilliseconds,
+                                               excludingDestinations: paused) { result in
             switch result {
             case .success(let deliveries): owner.post(.claimed(deliveries))
             case .failure(let error): owner.post(.claimFailed(error))
