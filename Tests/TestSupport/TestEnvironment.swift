@@ -80,10 +80,12 @@ public final class HookrelayProcess: @unchecked Sendable {
     private var collected = ""
     private var lineWaiters: [(String, DispatchSemaphore)] = []
 
-    /// Starts `hookrelay <arguments>` in `directory`.
+    /// Starts `hookrelay <arguments>` in `directory`. A `serve` without `--admin` gets `--admin 127.0.0.1:0`, so tests
+    /// running in parallel never compete for the default admin port (read the real one with ``adminPort(timeout:)``).
     public init(_ arguments: [String], directory: String? = nil, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: buildProductsDirectory + "/hookrelay")
-        process.arguments = arguments
+        let needsAdmin = arguments.first == "serve" && !arguments.contains { $0 == "--admin" || $0.hasPrefix("--admin=") }
+        process.arguments = arguments + (needsAdmin ? ["--admin", "127.0.0.1:0"] : [])
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
@@ -132,13 +134,22 @@ public final class HookrelayProcess: @unchecked Sendable {
 
     /// The port from the `listening address=host:port` log line.
     public func listeningPort(timeout: Double = 20) throws -> Int {
+        try portField("address", timeout: timeout)
+    }
+
+    /// The admin API's port from the `listening … admin=host:port` log line.
+    public func adminPort(timeout: Double = 20) throws -> Int {
+        try portField("admin", timeout: timeout)
+    }
+
+    private func portField(_ key: String, timeout: Double) throws -> Int {
         guard waitForOutput("msg=listening", timeout: timeout) else {
             throw TestClientError("hookrelay did not start listening; output:\n\(output)")
         }
         let line = output.split(separator: "\n").first { $0.contains("msg=listening") }!
-        guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+        guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("\(key)=") }),
               let port = Int(field.split(separator: ":").last!) else {
-            throw TestClientError("no address in \(line)")
+            throw TestClientError("no \(key) in \(line)")
         }
         return port
     }
