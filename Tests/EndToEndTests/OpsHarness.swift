@@ -78,11 +78,13 @@ final class OpsServer {
         return try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
     }
 
-    /// Runs `hookrelay <arguments>` (the built binary) in the test directory with the server's environment plus `extra`.
+    /// Runs `hookrelay <arguments>` (the built binary) in the test directory with the server's environment (but not its
+    /// admin token) plus `extra`.
     func cli(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
         var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
         env["HOOKRELAY_ADMIN_TOKEN"] = nil
-        for (key, value) in environment.merging(extra, uniquingKeysWith: { $1 }) { env[key] = value }
+        for (key, value) in extra { env[key] = value }
         return try runProgram(buildProductsDirectory + "/hookrelay", arguments, environment: env, currentDirectory: directory.path)
     }
 
