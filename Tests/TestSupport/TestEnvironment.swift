@@ -142,14 +142,28 @@ public final class HookrelayProcess: @unchecked Sendable {
         try portField("admin", timeout: timeout)
     }
 
+    /// A `host:port` field of the `listening` log line, in logfmt (`key=host:port`) or JSON (`"key":"host:port"`).
     private func portField(_ key: String, timeout: Double) throws -> Int {
-        guard waitForOutput("msg=listening", timeout: timeout) else {
-            throw TestClientError("hookrelay did not start listening; output:\n\(output)")
+        let deadline = Date().addingTimeInterval(timeout)
+        var line: Substring?
+        while line == nil {
+            line = output.split(separator: "\n").first { $0.contains("msg=listening") || $0.contains(#""msg":"listening""#) }
+            if line == nil {
+                guard Date() < deadline, process.isRunning else {
+                    throw TestClientError("hookrelay did not start listening; output:\n\(output)")
+                }
+                usleep(10_000)
+            }
         }
-        let line = output.split(separator: "\n").first { $0.contains("msg=listening") }!
-        guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("\(key)=") }),
-              let port = Int(field.split(separator: ":").last!) else {
-            throw TestClientError("no \(key) in \(line)")
+        let text = line!
+        let value: Substring?
+        if let range = text.range(of: "\"\(key)\":\"") {
+            value = text[range.upperBound...].prefix { $0 != "\"" }
+        } else {
+            value = text.split(separator: " ").first { $0.hasPrefix("\(key)=") }?.dropFirst(key.count + 1)
+        }
+        guard let value, let port = Int(value.split(separator: ":").last ?? "") else {
+            throw TestClientError("no \(key) in \(text)")
         }
         return port
     }
