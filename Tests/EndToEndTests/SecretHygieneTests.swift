@@ -89,6 +89,7 @@ struct SecretHygieneTests {
 
         let log = server.stop()
         #expect(log.contains(#""msg":"verification failed""#) && log.contains(#""msg":"delivery dead""#) && log.contains(#""msg":"deliveries requeued""#))
+        #expect(log.contains(#""level":"trace","msg":"webhook received""#) && log.contains(#""level":"trace","msg":"sending""#), "trace is on")
         for line in log.split(separator: "\n") where line.hasPrefix("{") {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "every log line is JSON: \(line)")
         }

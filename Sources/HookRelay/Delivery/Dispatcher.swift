@@ -248,7 +248,7 @@ private final class DispatcherLoop {
             }
             guard let settings = destinations[name] else {
                 // Removed from the config: keep the deliveries (a reload may bring it back); look again in 5 minutes.
-                owner.log.warning("destination not configured; postponing its deliveries", ["destination": name, "count": "\(queue.count)"])
+                owner.log.warning("destination not configured; postponing its deliveries", ["destination": name, "deliveries.count": "\(queue.count)"])
                 for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now + 300_000)) }
                 heldCount -= queue.count
                 held[name] = nil
@@ -292,6 +292,8 @@ private final class DispatcherLoop {
         let request = OutboundRequest.make(eventID: delivery.eventID, envelope: delivery.envelope, rawHeaders: delivery.rawHeaders,
                                            rawBody: delivery.rawBody, destination: settings, now: now)
         let sent = SentDelivery(claimed: delivery, ticket: ticket, startedAt: now)
+        owner.log.trace("sending", ["event.id": delivery.eventID, "destination": delivery.destination, "route": delivery.route,
+                                    "delivery.id": "\(delivery.id)", "delivery.attempt": "\(delivery.attempts + 1)"])
         inFlight += 1
         let owner = self.owner
         owner.transportRef.send(request) { value in owner.post(.completed(sent, value)) }

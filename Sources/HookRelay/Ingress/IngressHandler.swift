@@ -109,6 +109,8 @@ public final class IngressHandler: HTTPRequestHandler {
             return plain.respond(.text(404, "unknown source"))
         }
         let responder = CountingResponder(responder: plain, metrics: gateway.metrics, source: name)
+        gateway.logger.trace("webhook received", ["source": name, "http.method": request.method, "http.body_bytes": "\(request.body.count)",
+                                                  "client.address": request.clientAddress])
         let settings = source.settings
         if !settings.allowIPs.isEmpty {
             guard let client = IPAddress(request.clientAddress), settings.allowIPs.contains(where: { $0.contains(client) }) else {
