@@ -17,7 +17,8 @@ struct SecretHygieneTests {
         let adminToken = random("admin")
         let secrets = [stripeSecret, n8nKey, bearer, password, signingSecret, signingKey, adminToken]
 
-        let n8n = try TestSink(status: 500), trigger = try TestSink(status: 200), basic = try TestSink(status: 410)
+        // The n8n receiver's error page echoes the request's headers, its auth header included.
+        let n8n = try TestSink(status: 500, echoingHeaders: true), trigger = try TestSink(status: 200), basic = try TestSink(status: 410)
         let routes = """
             {
               "sources": [ { "name": "stripe", "provider": "stripe", "secrets": ["env:S_STRIPE"] } ],
@@ -55,6 +56,14 @@ struct SecretHygieneTests {
         #expect(try server.post("/hooks/stripe", body: body("evt_s7")).status == 401)
 
         #expect(try eventually { try server.statusCounts() == [.retrying: 3, .delivered: 3, .dead: 3] }, "\(server.describeStatuses())")
+        let echoed = try server.deliveries(DeliveryFilter(destination: "n8n")).compactMap(\.lastError)
+        #expect(echoed.count == 3 && echoed.allSatisfy { $0.contains("X-N8N-Key: [redacted]") }, "the echo was recorded, scrubbed")
+        var adminOutput = ""
+        for delivery in try server.deliveries(DeliveryFilter(destination: "n8n")) {
+            let detail = try server.admin("GET", "/api/deliveries/\(delivery.id)", token: adminToken).text
+            #expect(detail.contains("X-N8N-Key: [redacted]"), "the stored response head is scrubbed too")
+            adminOutput += detail
+        }
         n8n.status = 200
         basic.status = 200
         var cliOutput = ""
@@ -72,7 +81,7 @@ struct SecretHygieneTests {
         try cli(["deliveries", "--data", server.data, "--json"])
         try cli(["check", "--routes", server.routes])
         #expect(cliOutput.contains("requeued 6 deliveries"), "\(cliOutput)")
-        let adminOutput = try ["/api/deliveries?limit=100", "/api/destinations", "/metrics"].map { path in
+        adminOutput += try ["/api/deliveries?limit=100", "/api/destinations", "/metrics"].map { path in
             try server.admin("GET", path, token: adminToken).text
         }.joined()
 

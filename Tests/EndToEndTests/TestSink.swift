@@ -9,9 +9,10 @@ final class TestSink: Sendable {
     private let server: HTTPServer
     private let state: SinkState
 
-    /// Starts a sink answering `status`.
-    init(status: Int) throws {
-        let state = SinkState(status: status)
+    /// Starts a sink answering `status`; with `echoingHeaders`, an answer other than 2xx carries the request's header
+    /// fields in its body, last field first, as some frameworks' error pages do.
+    init(status: Int, echoingHeaders: Bool = false) throws {
+        let state = SinkState(status: status, echoesHeaders: echoingHeaders)
         server = try HTTPServer(configuration: .init(address: ListenAddress("127.0.0.1:0")!, loopCount: 1), logger: .disabled) {
             SinkHandler(state: state)
         }
@@ -52,8 +53,12 @@ private final class SinkState: Sendable {
     }
 
     let mutex: Mutex<State>
+    let echoesHeaders: Bool
 
-    init(status: Int) { mutex = Mutex(State(status: status)) }
+    init(status: Int, echoesHeaders: Bool) {
+        mutex = Mutex(State(status: status))
+        self.echoesHeaders = echoesHeaders
+    }
 }
 
 private struct SinkHandler: HTTPRequestHandler {
@@ -64,8 +69,11 @@ private struct SinkHandler: HTTPRequestHandler {
             state.requests.append(request)
             return state.status
         }
-        responder.respond(HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "text/plain")]),
-                                       body: Array("sink says \(status)".utf8)))
+        var body = Array("sink says \(status)".utf8)
+        if state.echoesHeaders && !(200..<300).contains(status) {
+            body += Array(" you sent:\n\(request.headers.pairs.reversed().map { "\($0.name): \($0.value)" }.joined(separator: "\n"))".utf8)
+        }
+        responder.respond(HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "text/plain")]), body: body))
     }
 }
 
