@@ -157,6 +157,8 @@ private final class DispatcherLoop {
     private let owner: Dispatcher
     private var policies: [String: DestinationPolicy] = [:]
     private var policySettings: [String: DestinationSettings] = [:]
+    /// Each destination's ``CredentialScrubber``, rebuilt with its policy.
+    private var scrubbers: [String: CredentialScrubber] = [:]
     /// Claimed deliveries waiting for their destination (FIFO each).
     private var held: [String: [ClaimedDelivery]] = [:]
     private var heldCount = 0
@@ -230,6 +232,7 @@ private final class DispatcherLoop {
         let policy = DestinationPolicy(settings: settings)
         policies[name] = policy
         policySettings[name] = settings
+        scrubbers[name] = CredentialScrubber(settings)
         return policy
     }
 
@@ -299,13 +302,16 @@ private final class DispatcherLoop {
         owner.transportRef.send(request) { value in owner.post(.completed(sent, value)) }
     }
 
-    private func complete(_ sent: SentDelivery, _ value: AttemptResultValue, now: Int64) {
+    private func complete(_ sent: SentDelivery, _ answer: AttemptResultValue, now: Int64) {
         let delivery = sent.claimed
         let name = delivery.destination
         guard let settings = policySettings[name], var policy = policies[name] else {
             results.append(DeliveryResult(postponing: delivery, until: now))
             return
         }
+        // Before the answer becomes a reason, a stored response head or a log line: no echoed credential.
+        var value = answer
+        value.bodyPrefix = scrubbers[name]?.scrub(value.bodyPrefix) ?? value.bodyPrefix
         if value.error?.kind == .cancelled {
             policy.cancel(sent.ticket)
             policies[name] = policy
