@@ -87,7 +87,11 @@ public final class HTTPServer: Sendable {
     public var isTLS: Bool { shared.tls != nil }
 
     /// Starts one thread per loop.
+    ///
+    /// Also ignores `SIGPIPE` process-wide while it has its default action (termination): OpenSSL writes TLS records
+    /// with plain `write(2)`, which raises it when the peer has closed, where plain sockets use `MSG_NOSIGNAL`.
     public func start() {
+        Self.ignoreSIGPIPE()
         let fds = listeners.withLock { fds in
             let taken = fds
             fds = []
@@ -108,6 +112,12 @@ public final class HTTPServer: Sendable {
             }
         }
         threads.withLock { $0.append(contentsOf: started) }
+    }
+
+    private static func ignoreSIGPIPE() {
+        var current = sigaction()
+        guard sigaction(SIGPIPE, nil, &current) == 0, current.__sigaction_handler.sa_handler == nil else { return }
+        signal(SIGPIPE, SIG_IGN)
     }
 
     /// Re-reads the TLS certificate and key for new connections; live connections keep theirs.
