@@ -6,9 +6,9 @@ public import HTTPServer
 /// `docs/admin-api.md` and `docs/admin-api.openapi.yaml`.
 ///
 /// Requests are authenticated first (``AdminAuthenticator``; 401 with `WWW-Authenticate: Bearer`), then routed
-/// (``AdminRoute``; 404 / 405 with `Allow`), then answered off the event loop: reads on one serial queue through the
-/// API's own read-only store connection, changes (replay, pause, resume) on another, so a long replay, which waits
-/// for the store's writer to commit each chunk, never holds up the listener or a scrape.
+/// (``AdminRoute``; 404 / 405 with `Allow`), then answered off the event loop: replays on one serial queue (they wait
+/// for the store's writer to commit each chunk), everything else on another with the API's own read-only store
+/// connection, so a long replay never holds up the listener, a listing, a scrape or a pause.
 public final class AdminAPI: Sendable {
     private let store: SQLiteStore
     private let reader: SQLiteStoreReader
@@ -82,12 +82,15 @@ public final class AdminAPI: Sendable {
             response.headers.append(name: "Allow", value: allow)
             return finish(response)
         }
-        (route.isRead ? reads : writes).async { [self] in
-            let response: HTTPResponse
+        (route.waitsForTheWriter ? writes : reads).async { [self] in
+            var response: HTTPResponse
             do {
                 response = try answer(route, request)
             } catch let error as AdminError {
                 response = Self.error(error.status, error.message)
+            } catch let error as StoreError where error.kind == .queueFull || error.kind == .closed {
+                response = Self.error(503, error.kind == .closed ? "the store is closed" : "the store is busy; try again shortly")
+                response.headers.append(name: "Retry-After", value: "1")
             } catch {
                 logger.error("admin request failed", ["http.path": String(request.path), "error": "\(error)"])
                 response = Self.error(500, "internal error")

@@ -59,11 +59,12 @@ public enum AdminRoute: Sendable, Equatable {
         return .failure(.notFound)
     }
 
-    /// Whether the route only reads (answered on the read queue) rather than changing state.
-    var isRead: Bool {
+    /// Whether answering waits for the store's writer (a replay): such routes get a queue of their own, so a long
+    /// replay never holds up a listing, a scrape or a pause.
+    var waitsForTheWriter: Bool {
         switch self {
-        case .replay, .replayDelivery, .pause, .resume: false
-        default: true
+        case .replay, .replayDelivery: true
+        default: false
         }
     }
 }
