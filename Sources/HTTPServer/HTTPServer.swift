@@ -26,21 +26,30 @@ public final class HTTPServer: Sendable {
         /// Peers in these ranges may set the client address through `Forwarded` / `X-Forwarded-For`.
         public var trustedProxies: [CIDR]
         public var backlog: Int32
+        /// Share the port with other sockets that set `SO_REUSEPORT` (default `true`: how the loops share one port).
+        /// With `false` (one loop only), binding a port another process already serves fails with `EADDRINUSE`
+        /// instead of splitting its connections with that process: what a control listener such as the admin API
+        /// needs.
+        public var reusePort: Bool
 
         public init(address: ListenAddress, loopCount: Int? = nil, limits: HTTPLimits = HTTPLimits(),
-                    tls: TLSConfiguration? = nil, trustedProxies: [CIDR] = [], backlog: Int32 = 1024) {
+                    tls: TLSConfiguration? = nil, trustedProxies: [CIDR] = [], backlog: Int32 = 1024, reusePort: Bool = true) {
             self.address = address
-            self.loopCount = max(1, loopCount ?? HTTPServer.onlineCores)
+            self.loopCount = reusePort ? max(1, loopCount ?? HTTPServer.onlineCores) : 1
             self.limits = limits
             self.tls = tls
             self.trustedProxies = trustedProxies
             self.backlog = backlog
+            self.reusePort = reusePort
         }
     }
 
     /// Ignores SIGPIPE for the whole process, as nginx does: `send` uses `MSG_NOSIGNAL`, but OpenSSL's `SSL_write` uses
     /// `write(2)`, and a peer that closed must cost an `EPIPE`, not the process.
+    /// A handler an embedder installed is left alone; only the default (terminate) is replaced.
     public static func ignoreSIGPIPE() {
+        var current = sigaction()
+        guard sigaction(SIGPIPE, nil, &current) == 0, current.__sigaction_handler.sa_handler == nil else { return }
         signal(SIGPIPE, SIG_IGN)
     }
 
@@ -71,7 +80,7 @@ public final class HTTPServer: Sendable {
         var address = configuration.address
         do {
             for _ in 0..<configuration.loopCount {
-                let (fd, port) = try address.listen(backlog: configuration.backlog)
+                let (fd, port) = try address.listen(backlog: configuration.backlog, reusePort: configuration.reusePort)
                 fds.append(fd)
                 address.port = port
             }

@@ -51,14 +51,24 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         return (storage, socklen_t(MemoryLayout<sockaddr_in>.size))
     }
 
-    /// A non-blocking listening socket with `SO_REUSEADDR` and `SO_REUSEPORT`, and the port it got.
-    func listen(backlog: Int32) throws(SystemError) -> (fd: Int32, port: Int) {
+    /// Whether the host is a loopback address (`127.0.0.0/8`, `::1`, or `::ffff:127.x.y.z`): reachable only from this
+    /// machine. `0.0.0.0` and `::` (every interface) are not.
+    public var isLoopback: Bool {
+        guard let address = IPAddress(host) else { return false }
+        return Self.loopbackRanges.contains { $0.contains(address) }
+    }
+
+    private static let loopbackRanges = [CIDR("127.0.0.0/8")!, CIDR("::1/128")!]
+
+    /// A non-blocking listening socket with `SO_REUSEADDR` (and `SO_REUSEPORT` unless `reusePort` is false), and the
+    /// port it got.
+    func listen(backlog: Int32, reusePort: Bool = true) throws(SystemError) -> (fd: Int32, port: Int) {
         let (storage, length) = try makeSockaddr()
         let fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket") }
         do throws(SystemError) {
             try Syscall.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)")
-            try Syscall.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)")
+            if reusePort { try Syscall.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)") }
             var s = storage
             let rc = withUnsafePointer(to: &s) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
             guard rc == 0 else { throw SystemError("bind \(self)") }

@@ -73,6 +73,43 @@ enum Syscall {
         }
     }
 
+    /// Connects a blocking socket to `address` (bounded by the socket's `SO_SNDTIMEO`, which Linux applies to
+    /// `connect`). An interrupted connect is not retried: it goes on in the background, so wait for it with `poll`.
+    static func connect(_ fd: Int32, to address: sockaddr_storage, length: socklen_t) throws(SystemError) {
+        var storage = address
+        let rc = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+        }
+        if rc == 0 { return }
+        guard errno == EINTR || errno == EINPROGRESS else { throw SystemError("connect") }
+        var pollFD = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        var timeout = timeval()
+        var timeoutLength = socklen_t(MemoryLayout<timeval>.size)
+        getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, &timeoutLength)
+        let millis = Int32(clamping: timeout.tv_sec * 1000 + timeout.tv_usec / 1000)
+        while true {
+            let ready = poll(&pollFD, 1, millis == 0 ? -1 : millis)
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 { throw SystemError("connect", code: ETIMEDOUT) }
+            if ready < 0 { throw SystemError("poll") }
+            break
+        }
+        var code: Int32 = 0
+        var codeLength = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &codeLength)
+        if code != 0 { throw SystemError("connect", code: code) }
+    }
+
+    /// Sets `SO_RCVTIMEO` and `SO_SNDTIMEO` on a blocking socket.
+    static func setTimeouts(_ fd: Int32, _ duration: Duration) throws(SystemError) {
+        let micros = duration.nanoseconds / 1000
+        var tv = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
+        for (option, name) in [(SO_RCVTIMEO, "setsockopt(SO_RCVTIMEO)"), (SO_SNDTIMEO, "setsockopt(SO_SNDTIMEO)")]
+        where setsockopt(fd, SOL_SOCKET, option, &tv, socklen_t(MemoryLayout<timeval>.size)) != 0 {
+            throw SystemError(name)
+        }
+    }
+
     static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, _ callName: String) throws(SystemError) {
         var v = value
         if setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) != 0 { throw SystemError(callName) }

@@ -41,6 +41,7 @@ enum CLI {
             (CheckCommand.spec, CheckCommand.run),
             (EventsCommand.spec, EventsCommand.run),
             (DeliveriesCommand.spec, DeliveriesCommand.run),
+            (ReplayCommand.spec, ReplayCommand.run),
             (SendCommand.spec, SendCommand.run),
             (VersionCommand.spec, VersionCommand.run),
         ]

@@ -13,6 +13,8 @@ enum DeliveriesCommand {
             .option("data", "dir", help: "Data directory.", default: ".hookrelay"),
             .option("status", "status", help: "pending, retrying, delivered, dead or failed."),
             .option("destination", "name", help: "Only deliveries to this destination."),
+            .option("source", "name", help: "Only deliveries of events from this source."),
+            .option("since", "duration", help: "Only deliveries created within this duration (90s, 2h, 3d) or since an RFC 3339 time."),
             .option("limit", "n", help: "How many deliveries.", default: "50"),
             .flag("json", help: "One JSON object per line."),
         ]
@@ -24,18 +26,29 @@ enum DeliveriesCommand {
         return DeliveryStatus(rawValue: text).map { [$0] }
     }
 
-    static func run(_ arguments: ParsedArguments, output: any CLIOutput) -> Int32 {
+    /// The filter the arguments ask for.
+    static func filter(_ arguments: ParsedArguments, now: Int64) throws(UsageError) -> DeliveryFilter {
         guard let statuses = statuses(arguments.value("status")) else {
-            return CLI.usageError(UsageError(message: "Invalid --status '\(arguments.value("status")!)': expected pending, retrying, delivered, dead or failed",
-                                             command: spec.name), output: output)
+            throw UsageError(message: "Invalid --status '\(arguments.value("status")!)': expected pending, retrying, delivered, dead or failed",
+                             command: spec.name)
         }
-        guard let limit = Int(arguments.value("limit") ?? "50"), (1...100_000).contains(limit) else {
-            return CLI.usageError(UsageError(message: "Invalid --limit: expected 1 to 100000", command: spec.name), output: output)
+        return DeliveryFilter(statuses: statuses, destination: arguments.value("destination"), source: arguments.value("source"),
+                              createdSince: try ListingOptions.since(arguments, now: now, command: spec.name),
+                              limit: try ListingOptions.limit(arguments, default: 50, command: spec.name))
+    }
+
+    static func run(_ arguments: ParsedArguments, output: any CLIOutput) -> Int32 {
+        let filter: DeliveryFilter
+        do {
+            filter = try self.filter(arguments, now: ListingOptions.now())
+        } catch {
+            return CLI.usageError(error, output: output)
         }
         let deliveries: [Delivery]
         do {
             let reader = try SQLiteStoreReader(dataDirectory: arguments.value("data") ?? ".hookrelay")
-            deliveries = try reader.deliveries(matching: DeliveryFilter(statuses: statuses, destination: arguments.value("destination"), limit: limit))
+            defer { reader.close() }
+            deliveries = try reader.deliveries(matching: filter)
         } catch {
             output.error("Error: \(error)")
             return ExitCode.failure

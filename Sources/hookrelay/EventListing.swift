@@ -1,31 +1,14 @@
+import Glibc
 import HookRelay
 
 /// How `events` prints stored events.
 enum EventListing {
-    /// An event's overall state: `dead` if any delivery died, else `retrying`, `pending`, `delivered`;
-    /// `stored` when no route matched.
-    static func status(_ event: StoredEvent) -> String {
-        let summary = event.summary
-        if summary.total == 0 { return "stored" }
-        if summary.dead > 0 { return "dead" }
-        if summary.retrying > 0 { return "retrying" }
-        if summary.pending > 0 { return "pending" }
-        return "delivered"
-    }
+    /// An event's overall state (``StoredEvent/status``).
+    static func status(_ event: StoredEvent) -> String { event.status }
 
-    /// The stored envelope with `"status"` added as its last member, on one line.
-    ///
-    /// `data` is spliced as the provider sent it, and providers such as Stripe send pretty-printed JSON. In a valid
-    /// envelope a raw CR or LF can only be insignificant whitespace (inside strings they are escaped), so each becomes
-    /// a space: the same JSON value, the same length, and one line per event.
+    /// The stored envelope with `"status"` added as its last member, on one line (``StoredEvent/envelopeWithStatus(singleLine:)``).
     static func jsonLine(_ event: StoredEvent) -> String {
-        var bytes = event.envelope
-        for index in bytes.indices where bytes[index] == 0x0A || bytes[index] == 0x0D { bytes[index] = 0x20 }
-        while let last = bytes.last, last != UInt8(ascii: "}") { bytes.removeLast() }
-        guard !bytes.isEmpty else { return "{\"id\":\"\(event.id)\",\"status\":\"\(status(event))\"}" }
-        bytes.removeLast()
-        bytes.append(contentsOf: Array(",\"status\":\"\(status(event))\"}".utf8))
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: event.envelopeWithStatus(singleLine: true), as: UTF8.self)
     }
 
     static func table(_ events: [StoredEvent]) -> String {
@@ -46,5 +29,35 @@ enum EventListing {
                 column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
             }.joined(separator: "  ")
         }.joined(separator: "\n")
+    }
+}
+
+/// Option values shared by the listing and replay commands.
+enum ListingOptions {
+    /// `--since`: a duration back from `now` (`90s`, `2h`, `3d`) or an RFC 3339 time; nil when absent.
+    static func since(_ arguments: ParsedArguments, now: Int64, command: String) throws(UsageError) -> Int64? {
+        guard let text = arguments.value("since") else { return nil }
+        do {
+            return try ReplayRequest.since(text, now: now)
+        } catch {
+            throw UsageError(message: "Invalid --since '\(text)': expected a duration such as 90s, 2h or 3d, or an RFC 3339 time",
+                             command: command)
+        }
+    }
+
+    /// `--limit`: 1 to 100,000.
+    static func limit(_ arguments: ParsedArguments, default defaultValue: Int, command: String) throws(UsageError) -> Int {
+        guard let text = arguments.value("limit") else { return defaultValue }
+        guard let limit = Int(text), (1...100_000).contains(limit) else {
+            throw UsageError(message: "Invalid --limit '\(text)': expected 1 to 100000", command: command)
+        }
+        return limit
+    }
+
+    /// Now, unix milliseconds.
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
     }
 }

@@ -16,6 +16,10 @@ enum ServeCommand {
         Refuses to start on invalid route files (see `hookrelay check`). SIGHUP reloads the route files (keeping the
         running config if the new one is invalid) and the TLS pair; SIGTERM or SIGINT stop accepting, let in-flight
         requests finish (up to --shutdown-grace), drain the store and exit 0.
+
+        The admin API (events, deliveries, replay, pause/resume, /metrics) listens on --admin, plain HTTP. With
+        HOOKRELAY_ADMIN_TOKEN set, every admin request needs `Authorization: Bearer <token>`; without it the admin
+        address must be loopback, or serve refuses to start.
         """,
         options: [
             .option("routes", "dir", help: "Directory of route files (*.json).", default: "routes"),
@@ -29,6 +33,7 @@ enum ServeCommand {
             .option("shutdown-grace", "duration", help: "How long in-flight requests may take to finish on shutdown.", default: "10s"),
             .option("log-level", "level", help: "trace, debug, info, notice, warning, error or critical.", default: "info"),
             .option("log-format", "format", help: "logfmt or json.", default: "logfmt"),
+            .option("admin", "address", help: "Admin API address, or off.", default: "127.0.0.1:9090"),
         ]
     )
 
@@ -43,6 +48,18 @@ enum ServeCommand {
         var shutdownGrace: Duration = .seconds(10)
         var logLevel = Logger.Level.info
         var logFormat = StreamLogHandler.Format.logfmt
+        /// The admin listener; nil with `--admin off`.
+        var admin: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9090)
+    }
+
+    /// The environment variable holding the admin API's bearer token.
+    static let adminTokenVariable = "HOOKRELAY_ADMIN_TOKEN"
+
+    /// Why the admin API may not start as asked: a non-loopback address without a token. Nil when it may.
+    static func adminRefusal(_ address: ListenAddress?, token: String?) -> String? {
+        guard let address, !address.isLoopback, (token ?? "").isEmpty else { return nil }
+        return "the admin API would listen on \(address), which is not a loopback address, without a token: "
+            + "set \(adminTokenVariable), or use --admin 127.0.0.1:9090 or --admin off"
     }
 
     /// Checks the arguments before anything runs. `fileExists` decides whether the default TLS pair is present.
@@ -89,7 +106,31 @@ enum ServeCommand {
             guard let format = StreamLogHandler.Format(rawValue: text) else { throw fail("Invalid --log-format '\(text)': expected logfmt or json") }
             options.logFormat = format
         }
+        if let text = arguments.value("admin") {
+            if text == "off" {
+                options.admin = nil
+            } else {
+                guard let address = ListenAddress(text) else {
+                    throw fail("Invalid --admin '\(text)': expected host:port such as 127.0.0.1:9090, or off")
+                }
+                options.admin = address
+            }
+        }
         return options
+    }
+
+    /// The admin listener: one loop, its own port (no `SO_REUSEPORT`, so a second server on the same address fails
+    /// to start instead of sharing it), a 1 MiB body limit and 5 minutes for a large replay to answer.
+    static func makeAdminServer(address: ListenAddress, token: String?, store: SQLiteStore, data: String, gateway: Gateway,
+                                dispatcher: Dispatcher, metrics: GatewayMetrics, logger: Logger) throws -> HTTPServer {
+        let api = AdminAPI(store: store, reader: try SQLiteStoreReader(dataDirectory: data), gateway: gateway, dispatcher: dispatcher,
+                           metrics: metrics, authenticator: AdminAuthenticator(token: token), logger: logger)
+        var limits = HTTPLimits()
+        limits.maxBodyBytes = AdminAPI.maxBodyBytes
+        limits.maxConnections = 256
+        limits.responseTimeout = .seconds(300)
+        let configuration = HTTPServer.Configuration(address: address, loopCount: 1, limits: limits, reusePort: false)
+        return try HTTPServer(configuration: configuration, logger: logger) { api.makeHandler() }
     }
 
     /// `500ms`, `10s`, `2m`.
@@ -108,7 +149,13 @@ enum ServeCommand {
         } catch {
             return CLI.usageError(error, output: output)
         }
+        let adminToken = getenv(adminTokenVariable).map { String(cString: $0) }
+        if let refusal = adminRefusal(options.admin, token: adminToken) {
+            output.error("Error: \(refusal)")
+            return ExitCode.failure
+        }
         let logger = Logger(level: options.logLevel, handler: StreamLogHandler(format: options.logFormat))
+        let metrics = GatewayMetrics()
         let (loaded, diagnostics) = RouteConfig.load(directory: options.routes)
         for diagnostic in diagnostics { output.error(diagnostic.description) }
         guard let config = loaded else {
@@ -121,12 +168,14 @@ enum ServeCommand {
                 output.error("Error: cannot create data directory \(options.data)")
                 return ExitCode.failure
             }
-            store = try SQLiteStore(dataDirectory: options.data)
+            var storeConfiguration = SQLiteStore.Configuration()
+            storeConfiguration.commitObserver = { metrics.observeCommit($0) }
+            store = try SQLiteStore(dataDirectory: options.data, configuration: storeConfiguration)
         } catch {
             output.error("Error: cannot open the store in \(options.data): \(error)")
             return ExitCode.failure
         }
-        let gateway = Gateway(config: config, store: store, logger: logger, dataDirectory: options.data)
+        let gateway = Gateway(config: config, store: store, logger: logger, dataDirectory: options.data, metrics: metrics)
         let transport: CurlMultiTransport
         do {
             transport = try CurlMultiTransport()
@@ -134,7 +183,7 @@ enum ServeCommand {
             output.error("Error: cannot start the delivery transport: \(error)")
             return ExitCode.failure
         }
-        let dispatcher = Dispatcher(store: store, transport: transport, logger: logger) { gateway.destinations }
+        let dispatcher = Dispatcher(store: store, transport: transport, logger: logger, metrics: metrics) { gateway.destinations }
 
         // Signals are handled synchronously on this thread; every thread started after this inherits the mask.
         signal(SIGPIPE, SIG_IGN)
@@ -152,11 +201,31 @@ enum ServeCommand {
             output.error("Error: \(error)")
             return ExitCode.failure
         }
+        var adminServer: HTTPServer?
+        if let address = options.admin {
+            do {
+                adminServer = try makeAdminServer(address: address, token: adminToken, store: store, data: options.data, gateway: gateway,
+                                                  dispatcher: dispatcher, metrics: metrics, logger: logger)
+            } catch {
+                output.error("Error: admin API: \(error)")
+                server.shutdown(gracePeriod: .zero)
+                transport.shutdown()
+                store.close()
+                return ExitCode.failure
+            }
+        }
         server.start()
+        adminServer?.start()
         dispatcher.start()
+        let adminAddressFile = AdminAddressFile.path(in: options.data)
+        if let adminServer { AdminAddressFile.write(adminServer.localAddress, to: adminAddressFile) }
         logger.info("listening", ["address": server.localAddress.description, "tls": "\(server.isTLS)",
+                                  "admin": adminServer.map { $0.localAddress.description } ?? "off",
                                   "loops": "\(server.configuration.loopCount)", "sources": "\(config.sources.count)",
                                   "routes": "\(config.routes.count)", "data": options.data, "version": hookrelayVersion])
+        if let token = adminToken, !token.isEmpty, token.utf8.count < 16 {
+            logger.warning("admin token is short; use at least 16 random characters", ["admin.token_length": "\(token.utf8.count)"])
+        }
         while true {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
@@ -182,7 +251,10 @@ enum ServeCommand {
             }
             logger.info("shutting down", ["signal": received == SIGINT ? "SIGINT" : "SIGTERM", "grace": "\(options.shutdownGrace)"])
             server.shutdown(gracePeriod: options.shutdownGrace)
+            adminServer?.shutdown(gracePeriod: options.shutdownGrace)
             server.wait()
+            adminServer?.wait()
+            if adminServer != nil { unlink(adminAddressFile) }
             dispatcher.requestStop()
             transport.shutdown(gracePeriod: options.shutdownGrace)
             dispatcher.stop()
@@ -199,5 +271,35 @@ enum ServeCommand {
             logger.info("stopped")
             return ExitCode.success
         }
+    }
+}
+
+/// `<data>/admin.addr`: the admin API's bound address (one line, `host:port`), written by `serve` once it listens and
+/// removed when it stops, so `hookrelay replay` finds a running server's admin API without `--admin`. It holds no
+/// secret; the token stays in the environment.
+enum AdminAddressFile {
+    static func path(in data: String) -> String { (data.hasSuffix("/") ? data : data + "/") + "admin.addr" }
+
+    /// Writes the address (owner-only, replaced atomically); best effort.
+    static func write(_ address: ListenAddress, to path: String) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let line = Array("\(address)\n".utf8)
+        let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        if written == line.count { rename(temporary, path) } else { unlink(temporary) }
+    }
+
+    /// The address recorded in `path`, if the file exists and holds one.
+    static func read(_ path: String) -> ListenAddress? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        let line = buffer[0..<n].prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
+        return ListenAddress(String(decoding: line, as: UTF8.self))
     }
 }

@@ -80,10 +80,12 @@ public final class HookrelayProcess: @unchecked Sendable {
     private var collected = ""
     private var lineWaiters: [(String, DispatchSemaphore)] = []
 
-    /// Starts `hookrelay <arguments>` in `directory`.
+    /// Starts `hookrelay <arguments>` in `directory`. A `serve` without `--admin` gets `--admin 127.0.0.1:0`, so tests
+    /// running in parallel never compete for the default admin port (read the real one with ``adminPort(timeout:)``).
     public init(_ arguments: [String], directory: String? = nil, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: buildProductsDirectory + "/hookrelay")
-        process.arguments = arguments
+        let needsAdmin = arguments.first == "serve" && !arguments.contains { $0 == "--admin" || $0.hasPrefix("--admin=") }
+        process.arguments = arguments + (needsAdmin ? ["--admin", "127.0.0.1:0"] : [])
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
@@ -132,13 +134,36 @@ public final class HookrelayProcess: @unchecked Sendable {
 
     /// The port from the `listening address=host:port` log line.
     public func listeningPort(timeout: Double = 20) throws -> Int {
-        guard waitForOutput("msg=listening", timeout: timeout) else {
-            throw TestClientError("hookrelay did not start listening; output:\n\(output)")
+        try portField("address", timeout: timeout)
+    }
+
+    /// The admin API's port from the `listening … admin=host:port` log line.
+    public func adminPort(timeout: Double = 20) throws -> Int {
+        try portField("admin", timeout: timeout)
+    }
+
+    /// A `host:port` field of the `listening` log line, in logfmt (`key=host:port`) or JSON (`"key":"host:port"`).
+    private func portField(_ key: String, timeout: Double) throws -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        var line: Substring?
+        while line == nil {
+            line = output.split(separator: "\n").first { $0.contains("msg=listening") || $0.contains(#""msg":"listening""#) }
+            if line == nil {
+                guard Date() < deadline, process.isRunning else {
+                    throw TestClientError("hookrelay did not start listening; output:\n\(output)")
+                }
+                usleep(10_000)
+            }
         }
-        let line = output.split(separator: "\n").first { $0.contains("msg=listening") }!
-        guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
-              let port = Int(field.split(separator: ":").last!) else {
-            throw TestClientError("no address in \(line)")
+        let text = line!
+        let value: Substring?
+        if let range = text.range(of: "\"\(key)\":\"") {
+            value = text[range.upperBound...].prefix { $0 != "\"" }
+        } else {
+            value = text.split(separator: " ").first { $0.hasPrefix("\(key)=") }?.dropFirst(key.count + 1)
+        }
+        guard let value, let port = Int(value.split(separator: ":").last ?? "") else {
+            throw TestClientError("no \(key) in \(text)")
         }
         return port
     }

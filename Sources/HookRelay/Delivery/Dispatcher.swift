@@ -8,6 +8,11 @@ import Synchronization
 /// writer. It sleeps until the next due time or until new work arrives (``wake()``); it never polls busily.
 ///
 /// All decisions happen on the dispatcher's own thread; other threads only post messages to its inbox.
+///
+/// A destination can be **paused** (``pause(destination:)``, the admin API): its deliveries are not claimed, so
+/// they wait in the store exactly as they are (status, attempts, due time), and deliveries already claimed go back
+/// unchanged; requests in flight finish. ``resume(destination:)`` wakes the dispatcher, which claims the
+/// destination's due deliveries at once. The paused set lives in memory: a restart resumes every destination.
 public final class Dispatcher: Sendable {
     /// Tuning; defaults suit one node.
     public struct Configuration: Sendable {
@@ -36,19 +41,61 @@ public final class Dispatcher: Sendable {
     private let destinations: @Sendable () -> [String: DestinationSettings]
     private let logger: Logger
     private let configuration: Configuration
+    private let metrics: GatewayMetrics?
     private let inbox = Mutex<(messages: [Message], wake: Bool, stop: Bool)>(([], true, false))
     private let signal = DispatchSemaphore(value: 0)
     private let thread = Mutex<OSThread?>(nil)
+    private let paused = Mutex<Set<String>>([])
+    private let breakerStates = Mutex<[String: CircuitBreaker.State]>([:])
 
-    /// - Parameter destinations: the current destinations (read on every claim, so a config reload takes effect).
+    /// - Parameters:
+    ///   - destinations: the current destinations (read on every claim, so a config reload takes effect).
+    ///   - metrics: where attempts are counted (`hookrelay_deliveries_total`, `hookrelay_delivery_duration_seconds`).
     public init(store: SQLiteStore, transport: any Transport, configuration: Configuration = Configuration(),
-                logger: Logger, destinations: @escaping @Sendable () -> [String: DestinationSettings]) {
+                logger: Logger, metrics: GatewayMetrics? = nil,
+                destinations: @escaping @Sendable () -> [String: DestinationSettings]) {
         self.store = store
         self.transport = transport
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
         self.destinations = destinations
     }
+
+    /// Stops sending to `destination` until ``resume(destination:)``; returns whether it was running. Its
+    /// deliveries keep their state and wait; no attempt is counted.
+    @discardableResult
+    public func pause(destination: String) -> Bool {
+        let changed = paused.withLock { $0.insert(destination).inserted }
+        if changed {
+            logger.notice("destination paused", ["destination": destination])
+            wake()
+        }
+        return changed
+    }
+
+    /// Sends to `destination` again, starting with its deliveries that came due meanwhile; returns whether it was paused.
+    @discardableResult
+    public func resume(destination: String) -> Bool {
+        let changed = paused.withLock { $0.remove(destination) != nil }
+        if changed {
+            logger.notice("destination resumed", ["destination": destination])
+            wake()
+        }
+        return changed
+    }
+
+    /// The destinations paused now.
+    public var pausedDestinations: Set<String> { paused.withLock { $0 } }
+
+    /// The circuit breaker state of each destination the dispatcher has sent to (others are closed).
+    public var circuitStates: [String: CircuitBreaker.State] { breakerStates.withLock { $0 } }
+
+    fileprivate func publish(breakerStates states: [String: CircuitBreaker.State]) {
+        breakerStates.withLock { $0 = states }
+    }
+
+    fileprivate var metricsRef: GatewayMetrics? { metrics }
 
     /// Starts the thread. (Leases a previous process left behind were cleared when the store opened.)
     public func start() {
@@ -111,6 +158,8 @@ private final class DispatcherLoop {
     private let owner: Dispatcher
     private var policies: [String: DestinationPolicy] = [:]
     private var policySettings: [String: DestinationSettings] = [:]
+    /// Each destination's ``CredentialScrubber``, rebuilt with its policy.
+    private var scrubbers: [String: CredentialScrubber] = [:]
     /// Claimed deliveries waiting for their destination (FIFO each).
     private var held: [String: [ClaimedDelivery]] = [:]
     private var heldCount = 0
@@ -125,6 +174,10 @@ private final class DispatcherLoop {
     private var results: [DeliveryResult] = []
     private var random = SystemRandomNumberGenerator()
     private var stopping = false
+    /// The paused destinations as of this iteration (``Dispatcher/pausedDestinations``).
+    private var paused: Set<String> = []
+    /// The breaker states last published to ``Dispatcher/circuitStates``.
+    private var publishedStates: [String: CircuitBreaker.State] = [:]
 
     init(owner: Dispatcher) {
         self.owner = owner
@@ -139,8 +192,10 @@ private final class DispatcherLoop {
                 handBackHeld(now: now)
             }
             if inbox.wake { nextDueAt = 0 }
+            paused = owner.pausedDestinations
             for message in inbox.messages { handle(message, now: now) }
             if !stopping { dispatchHeld(now: now) }
+            publishBreakerStates()
             flushResults()
             if stopping && inFlight == 0 && !claimOutstanding { break }
             if !stopping { claimIfNeeded(now: now) }
@@ -153,7 +208,10 @@ private final class DispatcherLoop {
         switch message {
         case .claimed(let deliveries):
             claimOutstanding = false
-            if deliveries.count < lastClaimRequested { nextDueAt = (try? owner.storeRef.nextDueTime(now: now)).flatMap { $0 } ?? now + owner.settings.idleRecheckMilliseconds }
+            if deliveries.count < lastClaimRequested {
+                let next = try? owner.storeRef.nextDueTime(now: now, excludingDestinations: paused)
+                nextDueAt = next.flatMap { $0 } ?? now + owner.settings.idleRecheckMilliseconds
+            }
             nextDueAt = min(nextDueAt, dueDuringClaim)
             dueDuringClaim = .max
             for delivery in deliveries {
@@ -181,6 +239,7 @@ private final class DispatcherLoop {
         let policy = DestinationPolicy(settings: settings)
         policies[name] = policy
         policySettings[name] = settings
+        scrubbers[name] = CredentialScrubber(settings)
         return policy
     }
 
@@ -189,9 +248,17 @@ private final class DispatcherLoop {
         let destinations = owner.currentDestinations()
         for name in Array(held.keys) {
             guard var queue = held[name], !queue.isEmpty else { continue }
+            if paused.contains(name) {
+                // Claimed before the pause: back to the store unchanged; claims skip it until it resumes.
+                for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now)) }
+                heldCount -= queue.count
+                held[name] = nil
+                heldUntil[name] = nil
+                continue
+            }
             guard let settings = destinations[name] else {
                 // Removed from the config: keep the deliveries (a reload may bring it back); look again in 5 minutes.
-                owner.log.warning("destination not configured; postponing its deliveries", ["destination": name, "count": "\(queue.count)"])
+                owner.log.warning("destination not configured; postponing its deliveries", ["destination": name, "deliveries.count": "\(queue.count)"])
                 for delivery in queue { postpone(delivery, until: now + 300_000) }
                 heldCount -= queue.count
                 held[name] = nil
@@ -238,18 +305,23 @@ private final class DispatcherLoop {
         let request = OutboundRequest.make(eventID: delivery.eventID, envelope: delivery.envelope, rawHeaders: delivery.rawHeaders,
                                            rawBody: delivery.rawBody, destination: settings, now: now)
         let sent = SentDelivery(claimed: delivery, ticket: ticket, startedAt: now)
+        owner.log.trace("sending", ["event.id": delivery.eventID, "destination": delivery.destination, "route": delivery.route,
+                                    "delivery.id": "\(delivery.id)", "delivery.attempt": "\(delivery.attempts + 1)"])
         inFlight += 1
         let owner = self.owner
         owner.transportRef.send(request) { value in owner.post(.completed(sent, value)) }
     }
 
-    private func complete(_ sent: SentDelivery, _ value: AttemptResultValue, now: Int64) {
+    private func complete(_ sent: SentDelivery, _ answer: AttemptResultValue, now: Int64) {
         let delivery = sent.claimed
         let name = delivery.destination
         guard let settings = policySettings[name], var policy = policies[name] else {
             postpone(delivery, until: now)
             return
         }
+        // Before the answer becomes a reason, a stored response head or a log line: no echoed credential.
+        var value = answer
+        value.bodyPrefix = scrubbers[name]?.scrub(value.bodyPrefix) ?? value.bodyPrefix
         if value.error?.kind == .cancelled {
             policy.cancel(sent.ticket)
             policies[name] = policy
@@ -261,21 +333,24 @@ private final class DispatcherLoop {
                                       eventReceivedAt: delivery.receivedAt, now: now, using: &random)
         policies[name] = policy
         let state: DeliveryResult.Outcome
-        let metadata: Logger.Metadata = ["event.id": delivery.eventID, "destination": name, "route": delivery.route,
-                                         "delivery.attempt": "\(attemptNumber)", "status": value.status.map(String.init) ?? "-",
-                                         "duration_ms": "\(value.durationMs)"]
+        let log = owner.log.with(["event.id": delivery.eventID, "source": delivery.source, "destination": name, "route": delivery.route,
+                                  "delivery.id": "\(delivery.id)", "delivery.attempt": "\(attemptNumber)",
+                                  "status": value.status.map(String.init) ?? "-", "duration_ms": "\(value.durationMs)"])
         switch outcome {
         case .delivered:
             state = .delivered
-            owner.log.debug("delivered", metadata)
+            owner.metricsRef?.observeAttempt(destination: name, outcome: .delivered, durationMilliseconds: value.durationMs)
+            log.debug("delivered")
         case .retry(let at, let reason):
             state = .retrying(nextAttemptAt: at)
             expectDue(at: at)
-            owner.log.info("delivery failed; will retry", metadata)
-            _ = reason
+            owner.metricsRef?.observeAttempt(destination: name, outcome: .retry, durationMilliseconds: value.durationMs)
+            log.info("delivery failed; will retry", ["error": reason, "delivery.next_attempt_at": RFC3339.string(fromUnixMilliseconds: at)])
         case .dead(let reason, let flagDestination):
             state = .dead(reason: reason)
-            owner.log.warning(flagDestination ? "delivery dead; the destination looks broken" : "delivery dead", metadata)
+            owner.metricsRef?.observeAttempt(destination: name, outcome: .dead, durationMilliseconds: value.durationMs)
+            log.warning(flagDestination ? "delivery dead; the destination looks broken" : "delivery dead",
+                        ["error": reason, "destination.broken": "\(flagDestination)"])
         }
         let errorText: String? = switch outcome {
         case .delivered: nil
@@ -329,13 +404,23 @@ private final class DispatcherLoop {
         }
     }
 
+    /// Publishes the breakers' states when one changed (for `hookrelay_circuit_state` and the admin API).
+    private func publishBreakerStates() {
+        var states: [String: CircuitBreaker.State] = [:]
+        for (name, policy) in policies { states[name] = policy.breaker.state }
+        guard states != publishedStates else { return }
+        publishedStates = states
+        owner.publish(breakerStates: states)
+    }
+
     private func claimIfNeeded(now: Int64) {
         let room = owner.settings.maxOutstanding - inFlight - heldCount
         guard !claimOutstanding, room > 0, now >= nextDueAt else { return }
         claimOutstanding = true
         lastClaimRequested = min(room, 500)
         let owner = self.owner
-        let accepted = owner.storeRef.claimDue(now: now, limit: lastClaimRequested, leaseMilliseconds: owner.settings.leaseMilliseconds) { result in
+        let accepted = owner.storeRef.claimDue(now: now, limit: lastClaimRequested, leaseMilliseconds: owner.settings.leaseMilliseconds,
+                                               excludingDestinations: paused) { result in
             switch result {
             case .success(let deliveries): owner.post(.claimed(deliveries))
             case .failure(let error): owner.post(.claimFailed(error))

@@ -7,14 +7,17 @@ public final class Gateway: Sendable {
     public let logger: Logger
     /// Where sources may keep state (``ProviderContext/stateDirectory``).
     public let dataDirectory: String?
+    /// Where ingress answers and verification failures are counted.
+    public let metrics: GatewayMetrics?
     private let config: Mutex<RouteConfig>
     private let generation = Atomic<Int>(0)
 
-    public init(config: RouteConfig, store: any EventStore, logger: Logger, dataDirectory: String? = nil) {
+    public init(config: RouteConfig, store: any EventStore, logger: Logger, dataDirectory: String? = nil, metrics: GatewayMetrics? = nil) {
         self.config = Mutex(config)
         self.dataDirectory = dataDirectory
         self.store = store
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Replaces the running config; loops pick it up on their next request.
@@ -99,15 +102,19 @@ public final class IngressHandler: HTTPRequestHandler {
         }
     }
 
-    private func ingest(_ request: HTTPRequest, name: String, responder: HTTPResponder) {
+    private func ingest(_ request: HTTPRequest, name: String, responder plain: HTTPResponder) {
         let config = refresh()
         guard request.path.count == Self.hooksPrefix.count + name.utf8.count, let source = config.sources[name] else {
-            return responder.respond(.text(404, "unknown source"))
+            gateway.metrics?.countIngress(source: GatewayMetrics.unknownSource, status: 404)
+            return plain.respond(.text(404, "unknown source"))
         }
+        let responder = CountingResponder(responder: plain, metrics: gateway.metrics, source: name)
+        gateway.logger.trace("webhook received", ["source": name, "http.method": request.method, "http.body_bytes": "\(request.body.count)",
+                                                  "client.address": request.clientAddress])
         let settings = source.settings
         if !settings.allowIPs.isEmpty {
             guard let client = IPAddress(request.clientAddress), settings.allowIPs.contains(where: { $0.contains(client) }) else {
-                gateway.logger.warning("client address not allowed", ["source": name, "client": request.clientAddress])
+                gateway.logger.warning("client address not allowed", ["source": name, "client.address": request.clientAddress])
                 return responder.respond(.text(403, "client address not allowed"))
             }
         }
@@ -123,13 +130,15 @@ public final class IngressHandler: HTTPRequestHandler {
         do {
             try provider.verify(webhook)
         } catch {
-            gateway.logger.warning("verification failed", ["source": name, "reason": error.code, "client": request.clientAddress])
+            gateway.metrics?.verificationFailures.increment([name, error.code])
+            gateway.logger.warning("verification failed", ["source": name, "reason": error.code, "client.address": request.clientAddress])
             return responder.respond(.text(error.status, error.reason))
         }
         let outcome: ProviderOutcome
         do {
             outcome = try provider.interpret(webhook)
         } catch {
+            gateway.logger.info("request body not understood", ["source": name, "client.address": request.clientAddress])
             return responder.respond(.text(400, error.reason))
         }
         switch outcome {
@@ -142,6 +151,10 @@ public final class IngressHandler: HTTPRequestHandler {
             let accepted = gateway.store.append(records) { result in
                 switch result {
                 case .success(let outcomes):
+                    for outcome in outcomes {
+                        logger.debug(outcome.isDuplicate ? "duplicate event; already stored" : "event stored",
+                                     ["event.id": outcome.eventID, "source": name])
+                    }
                     if let acknowledgement { return responder.respond(acknowledgement) }
                     let ids = outcomes.map { "\"\($0.eventID)\"" }
                     responder.respond(.json(200, ids.count == 1 ? "{\"id\":\(ids[0])}" : "{\"ids\":[\(ids.joined(separator: ","))]}"))
@@ -180,6 +193,18 @@ public final class IngressHandler: HTTPRequestHandler {
             return configured + "?" + query
         }
         return (request.isSecure ? "https://" : "http://") + (request.headers["Host"] ?? "localhost") + request.target
+    }
+
+    /// Counts each answer to a known source in `hookrelay_ingress_requests_total`, then sends it.
+    struct CountingResponder: Sendable {
+        let responder: HTTPResponder
+        let metrics: GatewayMetrics?
+        let source: String
+
+        func respond(_ response: HTTPResponse) {
+            metrics?.countIngress(source: source, status: response.status)
+            responder.respond(response)
+        }
     }
 
     static func methodNotAllowed(_ allow: String) -> HTTPResponse {

@@ -6,6 +6,8 @@ public protocol EventStoreReader: Sendable {
     func event(id: String) throws(StoreError) -> StoredEvent?
     /// Deliveries matching `filter`, newest first.
     func deliveries(matching filter: DeliveryFilter) throws(StoreError) -> [Delivery]
+    /// The delivery with row id `id`, if any.
+    func delivery(id: Int64) throws(StoreError) -> Delivery?
     /// The recorded attempts of delivery `id`, first attempt first (none for an unknown id).
     func attempts(forDelivery id: Int64) throws(StoreError) -> [DeliveryAttempt]
     /// When the next pending or retrying delivery can be claimed, unix milliseconds: the earliest
@@ -113,7 +115,8 @@ public protocol EventStore: EventStoreReader {
 public struct EventFilter: Sendable, Equatable {
     /// Only events from this source.
     public var source: String?
-    /// Only events whose type matches this glob (`*`, `?`, `[...]`; case-sensitive).
+    /// Only events whose type matches this glob (`*`, `?`, `[...]`; case-sensitive), either as stored
+    /// (`stripe.invoice.paid`: `stripe.invoice.*`) or without the provider prefix (`invoice.*`), as route files write it.
     public var typeGlob: String?
     /// Only events received at or after this time, unix milliseconds.
     public var receivedSince: Int64?

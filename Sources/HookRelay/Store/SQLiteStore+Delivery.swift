@@ -69,6 +69,15 @@ extension SQLiteStore {
         set { shared.onNewDeliveries.withLock { $0 = newValue } }
     }
 
+    public func delivery(id: Int64) throws(StoreError) -> Delivery? {
+        try reader.delivery(id: id)
+    }
+
+    /// ``SQLiteStoreReader/nextDueTime(now:excludingDestinations:)`` on the store's read connection.
+    public func nextDueTime(now: Int64, excludingDestinations excluded: Set<String>) throws(StoreError) -> Int64? {
+        try reader.nextDueTime(now: now, excludingDestinations: excluded)
+    }
+
     public func attempts(forDelivery id: Int64) throws(StoreError) -> [DeliveryAttempt] {
         try reader.attempts(forDelivery: id)
     }

@@ -39,7 +39,8 @@ public final class SQLiteStoreReader: EventStoreReader {
             var sql = "SELECT \(Self.eventColumns) FROM events"
             var conditions: [String] = []
             if filter.source != nil { conditions.append("source = :source") }
-            if filter.typeGlob != nil { conditions.append("type GLOB :type") }
+            // The stored type is `<provider>.<type>`; a glob may name either form (`stripe.invoice.*` or `invoice.*`).
+            if filter.typeGlob != nil { conditions.append("(type GLOB :type OR substr(type, length(provider) + 2) GLOB :type)") }
             if filter.receivedSince != nil { conditions.append("received_at >= :since") }
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
             // rowid breaks ties in insertion order and is part of every index, so no sort step is needed.
@@ -84,6 +85,32 @@ public final class SQLiteStoreReader: EventStoreReader {
         }
     }
 
+    public func delivery(id: Int64) throws(StoreError) -> Delivery? {
+        try read { db throws(StoreError) in
+            let statement = try db.cachedStatement("SELECT \(Self.deliveryColumns) FROM deliveries WHERE id = ?1", context: "select delivery")
+            defer { statement.reset() }
+            try statement.bind(id, at: 1)
+            guard try statement.step() else { return nil }
+            return try Self.delivery(from: statement)
+        }
+    }
+
+    /// How many deliveries are in each status (statuses with none are absent), for the queue-depth gauge.
+    ///
+    /// One `GROUP BY` over the covering index `deliveries_due (status, next_attempt_at)`: no table rows are read, but
+    /// every index entry is, delivered ones included (about 10 ms per million deliveries).
+    public func deliveryCounts() throws(StoreError) -> [DeliveryStatus: Int] {
+        try read { db throws(StoreError) in
+            let statement = try db.cachedStatement("SELECT status, count(*) FROM deliveries GROUP BY status", context: "count deliveries")
+            defer { statement.reset() }
+            var counts: [DeliveryStatus: Int] = [:]
+            while try statement.step() {
+                if let status = DeliveryStatus(rawValue: statement.text(0)) { counts[status] = Int(statement.int64(1)) }
+            }
+            return counts
+        }
+    }
+
     public func attempts(forDelivery id: Int64) throws(StoreError) -> [DeliveryAttempt] {
         try read { db throws(StoreError) in
             let statement = try db.cachedStatement("""
@@ -102,6 +129,24 @@ public final class SQLiteStoreReader: EventStoreReader {
             return attempts
         }
     }
+
+    /// `nextDueSQL` for deliveries to destinations other than those in the JSON array `?2` (paused ones): the scan
+    /// for the first unleased row walks past the excluded destinations' rows, like a claim that excludes them.
+    static let nextDueExcludingSQL: String = {
+        func earliest(_ status: String) -> String {
+            """
+            SELECT CASE WHEN lease_until > ?1 THEN max(lease_until, next_attempt_at) ELSE next_attempt_at END AS due
+            FROM deliveries
+            WHERE status = '\(status)' AND destination NOT IN (SELECT value FROM json_each(?2)) AND next_attempt_at <= coalesce(
+                (SELECT next_attempt_at FROM deliveries
+                 WHERE status = '\(status)' AND (lease_until IS NULL OR lease_until <= ?1)
+                   AND destination NOT IN (SELECT value FROM json_each(?2))
+                 ORDER BY next_attempt_at LIMIT 1),
+                9223372036854775807)
+            """
+        }
+        return "SELECT min(due) FROM (\(earliest("pending")) UNION ALL \(earliest("retrying")))"
+    }()
 
     /// The earliest time a delivery becomes claimable, per status: index order on
     /// `deliveries_due (status, next_attempt_at)` reaches the leased rows first (they were due when claimed),
@@ -123,10 +168,25 @@ public final class SQLiteStoreReader: EventStoreReader {
     }()
 
     public func nextDueTime(now: Int64) throws(StoreError) -> Int64? {
+        try nextDueTime(now: now, excludingDestinations: [])
+    }
+
+    /// ``nextDueTime(now:)`` ignoring deliveries to `excludingDestinations` (those the dispatcher does not claim).
+    public func nextDueTime(now: Int64, excludingDestinations excluded: Set<String>) throws(StoreError) -> Int64? {
         try read { db throws(StoreError) in
-            let statement = try db.cachedStatement(Self.nextDueSQL, context: "select next due time")
+            let statement = try db.cachedStatement(excluded.isEmpty ? Self.nextDueSQL : Self.nextDueExcludingSQL,
+                                                   context: "select next due time")
             defer { statement.reset() }
             try statement.bind(now, at: 1)
+            if !excluded.isEmpty {
+                var json: [UInt8] = [UInt8(ascii: "[")]
+                for (index, name) in excluded.sorted().enumerated() {
+                    if index > 0 { json.append(UInt8(ascii: ",")) }
+                    JSONString.appendQuoted(name, to: &json)
+                }
+                json.append(UInt8(ascii: "]"))
+                try statement.bind(String(decoding: json, as: UTF8.self), at: 2)
+            }
             guard try statement.step() else { return nil }
             return statement.optionalInt64(0)
         }
