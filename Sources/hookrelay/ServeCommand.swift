@@ -187,6 +187,12 @@ enum ServeCommand {
             transport.shutdown(gracePeriod: options.shutdownGrace)
             dispatcher.stop()
             store.close()
+            let stats = store.stats
+            logger.info("store totals", ["commits": "\(stats.commits)", "events_stored": "\(stats.eventsStored)",
+                                         "claims": "\(stats.claims)", "deliveries_claimed": "\(stats.deliveriesClaimed)",
+                                         "results_recorded": "\(stats.resultsRecorded)", "results_ignored": "\(stats.resultsIgnored)",
+                                         "max_batch": "\(stats.maxBatchSize)",
+                                         "commit_us_avg": "\(stats.commits == 0 ? 0 : stats.totalCommitMicros / Int64(stats.commits))"])
             logger.info("stopped")
             return ExitCode.success
         }
