@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "hookrelay", targets: ["hookrelay"]),
         .executable(name: "hookrelay-fuzz-http", targets: ["hookrelay-fuzz-http"]),
+        .executable(name: "hookrelay-bench", targets: ["hookrelay-bench"]),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -25,6 +26,9 @@ let package = Package(
         .executableTarget(name: "hookrelay", dependencies: ["HookRelay", "HTTPServer"], swiftSettings: strict),
         // libFuzzer driver for the HTTP parser; see scripts/fuzz-http. Without -DFUZZING it replays files.
         .executableTarget(name: "hookrelay-fuzz-http", dependencies: ["HTTPServer"], swiftSettings: strict),
+        // Helpers for scripts/bench-delivery: preload pending deliveries, drive the transport alone.
+        .executableTarget(name: "hookrelay-bench", dependencies: ["HookRelay"], path: "Benchmarks/HookRelayBench",
+                          swiftSettings: strict),
 
         .target(name: "TestSupport", dependencies: ["COpenSSL"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),

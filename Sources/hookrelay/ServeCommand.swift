@@ -267,6 +267,8 @@ enum ServeCommand {
                 "store.batch.avg": "\((stats.averageBatchSize * 10).rounded() / 10)", "store.batch.max": "\(stats.maxBatchSize)",
                 "store.commit.avg_us": "\(stats.commits == 0 ? 0 : stats.totalCommitMicros / Int64(stats.commits))",
                 "store.checkpoints": "\(stats.checkpoints)", "store.wal_restarts": "\(stats.walRestarts)",
+                "store.claims": "\(stats.claims)", "store.deliveries_claimed": "\(stats.deliveriesClaimed)",
+                "store.results_recorded": "\(stats.resultsRecorded)", "store.results_ignored": "\(stats.resultsIgnored)",
             ])
             logger.info("stopped")
             return ExitCode.success

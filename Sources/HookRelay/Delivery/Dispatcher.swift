@@ -161,7 +161,7 @@ private final class DispatcherLoop {
     /// Each destination's ``CredentialScrubber``, rebuilt with its policy.
     private var scrubbers: [String: CredentialScrubber] = [:]
     /// Claimed deliveries waiting for their destination (FIFO each).
-    private var held: [String: [ClaimedDelivery]] = [:]
+    private var held: [String: HeldQueue] = [:]
     private var heldCount = 0
     private var heldUntil: [String: Int64] = [:]
     private var inFlight = 0
@@ -219,7 +219,7 @@ private final class DispatcherLoop {
                     postpone(delivery, until: now)
                     continue
                 }
-                held[delivery.destination, default: []].append(delivery)
+                held[delivery.destination, default: HeldQueue()].append(delivery)
                 heldCount += 1
             }
         case .claimFailed(let error):
@@ -247,30 +247,30 @@ private final class DispatcherLoop {
         guard heldCount > 0 else { return }
         let destinations = owner.currentDestinations()
         for name in Array(held.keys) {
-            guard var queue = held[name], !queue.isEmpty else { continue }
+            // Taken out of the dictionary while it is worked on, so it is uniquely referenced: taking from its front
+            // must not copy the whole queue (copy-on-write) on every pass.
+            guard var queue = held.removeValue(forKey: name), !queue.isEmpty else { continue }
             if paused.contains(name) {
                 // Claimed before the pause: back to the store unchanged; claims skip it until it resumes.
-                for delivery in queue { results.append(DeliveryResult(postponing: delivery, until: now)) }
                 heldCount -= queue.count
-                held[name] = nil
+                for delivery in queue.removeAll() { results.append(DeliveryResult(postponing: delivery, until: now)) }
                 heldUntil[name] = nil
                 continue
             }
             guard let settings = destinations[name] else {
                 // Removed from the config: keep the deliveries (a reload may bring it back); look again in 5 minutes.
                 owner.log.warning("destination not configured; postponing its deliveries", ["destination": name, "deliveries.count": "\(queue.count)"])
-                for delivery in queue { postpone(delivery, until: now + 300_000) }
                 heldCount -= queue.count
-                held[name] = nil
+                for delivery in queue.removeAll() { postpone(delivery, until: now + 300_000) }
+                heldUntil[name] = nil
                 continue
             }
             var policy = policy(name, settings)
-            var sent = 0
-            loop: while sent < queue.count {
+            loop: while let delivery = queue.first {
                 switch policy.admit(now: now) {
                 case .send(let ticket):
-                    let delivery = queue[sent]
-                    sent += 1
+                    queue.removeFirst()
+                    heldCount -= 1
                     send(delivery, ticket: ticket, settings: settings, now: now)
                 case .later(let until):
                     // Behind the half-open probe: keep them (within their lease). The probe's completion decides for
@@ -278,11 +278,8 @@ private final class DispatcherLoop {
                     let awaitsProbe = policy.breaker.state == .halfOpen && until - now < owner.settings.leaseMilliseconds / 2
                     if until - now > owner.settings.holdMilliseconds && !awaitsProbe {
                         // Breaker open or a slow rate: hand them back with their new time; no attempt is counted.
-                        for delivery in queue[sent...] { postpone(delivery, until: until) }
-                        heldCount -= queue.count - sent
-                        queue.removeAll()
-                        sent = 0
-                        heldUntil[name] = nil
+                        heldCount -= queue.count
+                        for delivery in queue.removeAll() { postpone(delivery, until: until) }
                     } else {
                         heldUntil[name] = until
                     }
@@ -292,12 +289,11 @@ private final class DispatcherLoop {
                 }
             }
             policies[name] = policy
-            if sent > 0 {
-                queue.removeFirst(sent)
-                heldCount -= sent
+            if queue.isEmpty {
+                heldUntil[name] = nil
+            } else {
+                held[name] = queue
             }
-            held[name] = queue.isEmpty ? nil : queue
-            if queue.isEmpty { heldUntil[name] = nil }
         }
     }
 
@@ -434,8 +430,8 @@ private final class DispatcherLoop {
 
     /// Hands every held delivery back to the store unchanged (shutdown).
     private func handBackHeld(now: Int64) {
-        for (_, queue) in held {
-            for delivery in queue { postpone(delivery, until: now) }
+        for (_, var queue) in held {
+            for delivery in queue.removeAll() { postpone(delivery, until: now) }
         }
         held.removeAll()
         heldCount = 0
@@ -448,6 +444,42 @@ private final class DispatcherLoop {
         if room > 0 && !claimOutstanding { until = min(until, nextDueAt) }
         for (_, at) in heldUntil { until = min(until, at) }
         return max(1, until - now)
+    }
+}
+
+/// The claimed deliveries waiting for one destination, oldest first. Taking the first is O(1) (an index moves; the
+/// array is compacted once the taken part is the larger half), where `Array.removeFirst` moves every other element.
+struct HeldQueue {
+    private var items: [ClaimedDelivery] = []
+    private var head = 0
+
+    var count: Int { items.count - head }
+    var isEmpty: Bool { head == items.count }
+    var first: ClaimedDelivery? { isEmpty ? nil : items[head] }
+
+    mutating func append(_ delivery: ClaimedDelivery) {
+        items.append(delivery)
+    }
+
+    /// Drops the first delivery; the queue must not be empty.
+    mutating func removeFirst() {
+        precondition(!isEmpty, "removeFirst on an empty HeldQueue")
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64 && head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Empties the queue and returns what it held, oldest first.
+    mutating func removeAll() -> ArraySlice<ClaimedDelivery> {
+        let remaining = items[head...]
+        items = []
+        head = 0
+        return remaining
     }
 }
 

@@ -111,10 +111,16 @@ public final class SQLiteStore: EventStore {
         let writer = try StoreWriter(connection: writeConnection, shared: shared)
         let maintenance = StoreMaintenance(connection: maintenanceConnection, shared: shared)
 
-        try StoreThread.start { writer.run() }
+        try StoreThread.start {
+            StoreThread.nameCurrentThread("store-writer")
+            writer.run()
+        }
         lockOwned = false  // the writer thread releases it when it stops
         do {
-            try StoreThread.start { maintenance.run() }
+            try StoreThread.start {
+                StoreThread.nameCurrentThread("store-maint")
+                maintenance.run()
+            }
         } catch {
             shared.maintenanceFinished.signal()  // there is none to wait for
             shared.queue.withLock { $0.isClosed = true }

@@ -28,6 +28,17 @@ enum StoreThread {
         }
     }
 
+    /// Names the calling thread (at most 15 bytes are kept; shown by `top -H` and in `/proc`), as
+    /// `pthread_setname_np` would, which Glibc's module does not export: Linux lets a thread write its own name to
+    /// `/proc/thread-self/comm`. Best effort; on failure the thread keeps the process's name.
+    static func nameCurrentThread(_ name: String) {
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
     /// The calling thread's id.
     static var current: pthread_t { pthread_self() }
 }

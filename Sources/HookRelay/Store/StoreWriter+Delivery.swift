@@ -11,6 +11,7 @@ struct DeliveryStatements {
     let selectClaimed: SQLiteStatement
     let lease: SQLiteStatement
     let recordAttempt: SQLiteStatement
+    let attemptsOf: SQLiteStatement
     let postpone: SQLiteStatement
     let insertAttempt: SQLiteStatement
     let requeueByID: SQLiteStatement
@@ -43,15 +44,17 @@ struct DeliveryStatements {
         selectClaimed = try db.prepareForReuse(Self.claimedSQL, context: "select claimed delivery")
         lease = try db.prepareForReuse("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1", context: "lease delivery")
         // Only while the delivery holds the result's lease (?8): a lapsed lease that another claim renewed,
-        // a requeue, or an earlier result all change or clear it.
+        // a requeue, or an earlier result all change or clear it. No `RETURNING attempts`: SQLite materializes
+        // RETURNING rows in an ephemeral table, whose page cache (about 88 KB) is allocated and freed per row;
+        // `attemptsOf` reads the count back by primary key instead.
         recordAttempt = try db.prepareForReuse("""
             UPDATE deliveries
                SET status = ?2, attempts = attempts + 1, last_status_code = ?3, last_error = ?4,
                    next_attempt_at = coalesce(?5, next_attempt_at), lease_until = NULL, updated_at = ?6,
                    first_attempt_at = coalesce(first_attempt_at, ?7)
              WHERE id = ?1 AND lease_until = ?8 AND status IN ('pending', 'retrying')
-            RETURNING attempts
             """, context: "record attempt")
+        attemptsOf = try db.prepareForReuse("SELECT attempts FROM deliveries WHERE id = ?1", context: "read attempts")
         postpone = try db.prepareForReuse("""
             UPDATE deliveries SET next_attempt_at = ?2, lease_until = NULL, updated_at = ?3
              WHERE id = ?1 AND lease_until = ?4 AND status IN ('pending', 'retrying')
@@ -163,7 +166,6 @@ extension StoreWriter {
         }
 
         let update = delivery.recordAttempt
-        let attempt: Int64
         do {
             defer { update.reset() }
             try update.bind(result.deliveryID, at: 1)
@@ -174,9 +176,16 @@ extension StoreWriter {
             try update.bind(now, at: 6)
             try update.bind(result.startedAt, at: 7)
             try update.bind(result.lease, at: 8)
-            guard try update.step() else { return false }
-            attempt = update.int64(0)
-            while try update.step() {}
+            try update.run()
+        }
+        guard db.changes == 1 else { return false }
+        let attempt: Int64
+        do {
+            let read = delivery.attemptsOf
+            defer { read.reset() }
+            try read.bind(result.deliveryID, at: 1)
+            guard try read.step() else { throw .invalidRow("delivery \(result.deliveryID) vanished while its result was recorded") }
+            attempt = read.int64(0)
         }
 
         let insert = delivery.insertAttempt

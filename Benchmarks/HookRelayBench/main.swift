@@ -1,0 +1,67 @@
+// hookrelay-bench: helpers for scripts/bench-delivery (release-built; not part of the product).
+//
+//   hookrelay-bench preload --data DIR --count N [--source S] [--route R] [--destination D]
+//                           [--per-request 100] [--window 16] [--sample FILE]
+//       Fills a data directory with N stored events, each with one pending delivery, through `SQLiteStore.append`
+//       (the writer, group commits and schema `serve` uses). --sample writes one stored envelope to FILE.
+//
+//   hookrelay-bench transport --routes DIR --destination D --envelope FILE --count N [--concurrency 64]
+//       Sends N copies of the envelope to destination D exactly as the dispatcher would build them
+//       (`OutboundRequest.make`), through `CurlMultiTransport` alone (no store, no dispatcher), keeping
+//       `--concurrency` requests in flight. Prints requests/s: the transport's ceiling on this sink.
+import Glibc
+
+func fail(_ message: String) -> Never {
+    let line = Array("hookrelay-bench: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    exit(64)
+}
+
+/// `--name value` pairs after the subcommand.
+struct Arguments {
+    private var values: [String: String] = [:]
+
+    init(_ arguments: ArraySlice<String>, allowed: Set<String>) {
+        var iterator = arguments.makeIterator()
+        while let name = iterator.next() {
+            guard name.hasPrefix("--"), allowed.contains(String(name.dropFirst(2))) else { fail("unknown argument \(name)") }
+            guard let value = iterator.next() else { fail("\(name) needs a value") }
+            values[String(name.dropFirst(2))] = value
+        }
+    }
+
+    func string(_ name: String, default fallback: String? = nil) -> String {
+        guard let value = values[name] ?? fallback else { fail("--\(name) is required") }
+        return value
+    }
+
+    func optional(_ name: String) -> String? { values[name] }
+
+    func count(_ name: String, default fallback: Int? = nil) -> Int {
+        guard let text = values[name] else {
+            guard let fallback else { fail("--\(name) is required") }
+            return fallback
+        }
+        guard let n = Int(text), n >= 0 else { fail("--\(name): not a count: \(text)") }
+        return n
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func wallMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
+}
+
+let arguments = CommandLine.arguments
+switch arguments.count > 1 ? arguments[1] : "" {
+case "preload": Preload.run(Arguments(arguments.dropFirst(2), allowed: Preload.options))
+case "transport": TransportSend.run(Arguments(arguments.dropFirst(2), allowed: TransportSend.options))
+default: fail("usage: hookrelay-bench preload|transport --help is in Benchmarks/HookRelayBench/main.swift")
+}
