@@ -189,7 +189,8 @@ private func settle(_ store: SQLiteStore, at time: Int64 = now) throws {
         switch delivery.destination {
         case "ok": DeliveryResult(delivery, startedAt: time, durationMilliseconds: 3, statusCode: 200, outcome: .delivered)
         case "gone": DeliveryResult(delivery, startedAt: time, durationMilliseconds: 3, statusCode: 410, outcome: .dead(reason: "HTTP 410"))
-        default: DeliveryResult(delivery, startedAt: time, durationMilliseconds: 3, statusCode: 503, outcome: .retrying(nextAttemptAt: time + 3_600_000))
+        default:
+            DeliveryResult(delivery, startedAt: time, durationMilliseconds: 3, statusCode: 503, outcome: .retrying(nextAttemptAt: time + 3_600_000))
         }
     })
 }
