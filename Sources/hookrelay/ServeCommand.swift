@@ -17,9 +17,9 @@ enum ServeCommand {
         running config if the new one is invalid) and the TLS pair; SIGTERM or SIGINT stop accepting, let in-flight
         requests finish (up to --shutdown-grace), drain the store and exit 0.
 
-        The admin API (events, deliveries, replay, pause/resume, /metrics) listens on --admin, plain HTTP. With
-        HOOKRELAY_ADMIN_TOKEN set, every admin request needs `Authorization: Bearer <token>`; without it the admin
-        address must be loopback, or serve refuses to start.
+        The admin API (events, deliveries, replay, pause/resume, /metrics) listens on --admin, plain HTTP, with an event
+        inspector page at / for a browser. With HOOKRELAY_ADMIN_TOKEN set, every admin request but the page itself
+        needs `Authorization: Bearer <token>`; without it the admin address must be loopback, or serve refuses to start.
 
         Retention: once at start and then every minute, events received longer ago than --retention whose deliveries
         all succeeded (or that matched no route) are deleted with their deliveries and attempts, and so are events with
