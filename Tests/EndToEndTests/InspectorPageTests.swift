@@ -137,9 +137,104 @@ struct InspectorPageTests {
         let refused = try runChromium(browser, ["--dump-dom", base + "#token=wrong"], profile: output.file("profile-3"))
         #expect(refused.contains(#"<section id="login">"#) && refused.contains("The token was refused"), "\(refused)")
         #expect(!refused.contains("class=\"event-row"))
+
+        // The buttons, clicked in the browser (DevTools protocol over a pipe, driven by a standard-library Python script).
+        let button = #"document.querySelector('button.replay-delivery[data-delivery-id="\#(deadDelivery.id)"]')"#
+        let steps: [[String: String]] = [
+            ["until": "\(button) !== null"],
+            ["do": "\(button).click()", "until": "document.querySelector('.replay-result').textContent"],
+            // Re-select the event until the replayed delivery has died again (a second 410).
+            ["until": "document.querySelector('tr.event-row.selected').click(), "
+                + "document.querySelector('.delivery[data-status=\"dead\"]')?.textContent.includes('2 attempts')"],
+            ["do": "document.getElementById('f-status').value = 'dead'; document.getElementById('bulk-replay').click()",
+             "until": "!document.getElementById('bulk-confirm').hidden && document.getElementById('message').textContent"],
+            ["do": "document.getElementById('bulk-confirm').click()",
+             "until": "document.getElementById('message').textContent.startsWith('Requeued') && document.getElementById('message').textContent"],
+        ]
+        let clicked = try driveChromium(browser, url: base + fragment, steps: steps, in: output)
+        #expect(clicked.count == steps.count, "\(clicked)")
+        #expect(clicked.dropFirst().first as? String == "requeued")
+        #expect(clicked.dropFirst(3).first as? String == "1 dead delivery would be put back to pending.")
+        #expect(clicked.dropFirst(4).first as? String == "Requeued 1 dead delivery.")
+        #expect(gone.waitForRequests(3), "the delivery went out again after each replay")
+        #expect(try eventually { try server.deliveries(DeliveryFilter(statuses: [.dead])).first?.attempts == 3 })
         server.stop()
     }
 }
+
+/// Runs `steps` in a page of headless Chromium through the DevTools protocol (`--remote-debugging-pipe`, driven by a
+/// Python script that needs only the standard library): for each step, evaluates `do`, then polls `until` (every
+/// 100 ms, up to 20 s) and records its last value; stops at the first step that never became truthy.
+private func driveChromium(_ browser: String, url: String, steps: [[String: String]], in directory: TemporaryDirectory) throws -> [Any] {
+    let script = directory.file("cdp.py")
+    try devToolsScript.write(toFile: script, atomically: true, encoding: .utf8)
+    let stepsJSON = String(decoding: try JSONSerialization.data(withJSONObject: steps), as: UTF8.self)
+    let (status, output) = try runProgram("/usr/bin/env", ["python3", script, browser, directory.file("profile-cdp"), url, stepsJSON])
+    defer { try? FileManager.default.removeItem(atPath: directory.file("profile-cdp")) }
+    try #require(status == 0, "\(output)")
+    let line = output.split(separator: "\n").last.map(String.init) ?? ""
+    return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any], "\(output)")
+}
+
+private let devToolsScript = #"""
+import json, os, subprocess, sys, time
+# Drives headless Chromium over --remote-debugging-pipe (fd 3: commands in, fd 4: replies out; NUL-separated JSON).
+# argv: browser, profile dir, url, steps (JSON list of {"do": js, "until": js}); prints one JSON list of results.
+browser, profile, url, steps = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+to_r, to_w = os.pipe()
+from_r, from_w = os.pipe()
+def child():
+    # Through fresh descriptors first: os.pipe() may have returned 3 or 4 itself, and dup2 onto the same number would
+    # leave it close-on-exec.
+    commands, replies = os.dup(to_r), os.dup(from_w)
+    os.dup2(commands, 3)
+    os.dup2(replies, 4)
+proc = subprocess.Popen([browser, '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
+                         '--user-data-dir=' + profile, '--remote-debugging-pipe', 'about:blank'],
+                        preexec_fn=child, close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+os.close(to_r); os.close(from_w)
+buffer = b''
+next_id = 0
+def call(method, params=None, session=None):
+    global buffer, next_id
+    next_id += 1
+    message = {'id': next_id, 'method': method, 'params': params or {}}
+    if session: message['sessionId'] = session
+    os.write(to_w, json.dumps(message).encode() + b'\0')
+    while True:
+        while b'\0' not in buffer:
+            chunk = os.read(from_r, 65536)
+            if not chunk: raise SystemExit('chromium closed the pipe')
+            buffer += chunk
+        raw, buffer = buffer.split(b'\0', 1)
+        reply = json.loads(raw)
+        if reply.get('id') == next_id:
+            if 'error' in reply: raise SystemExit(method + ': ' + json.dumps(reply['error']))
+            return reply['result']
+def evaluate(session, js):
+    result = call('Runtime.evaluate', {'expression': js, 'returnByValue': True, 'awaitPromise': True}, session)
+    if 'exceptionDetails' in result: raise SystemExit('script failed: ' + json.dumps(result['exceptionDetails']))
+    return result['result'].get('value')
+try:
+    target = call('Target.createTarget', {'url': url})['targetId']
+    session = call('Target.attachToTarget', {'targetId': target, 'flatten': True})['sessionId']
+    results = []
+    for step in steps:
+        if step.get('do'): evaluate(session, step['do'])
+        deadline = time.time() + 20
+        value = evaluate(session, step['until'])
+        while not value and time.time() < deadline:
+            time.sleep(0.1)
+            value = evaluate(session, step['until'])
+        results.append(value)
+        if not value: break
+    print(json.dumps(results))
+finally:
+    try: call('Browser.close')
+    except BaseException: pass
+    try: proc.wait(timeout=10)
+    except subprocess.TimeoutExpired: proc.kill()
+"""#
 
 /// Percent-encodes everything but unreserved characters (for a URL fragment).
 private func percentEncoded(_ text: String) -> String {

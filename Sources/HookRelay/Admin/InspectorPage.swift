@@ -291,8 +291,8 @@ enum InspectorPage {
           return { body };
         }
 
-        function describe(body) {
-          let text = (body.status === 'failed' ? 'dead and retrying' : body.status) + ' deliveries';
+        function describe(body, count) {
+          let text = count + ' ' + (body.status === 'failed' ? 'dead and retrying' : body.status) + (count === 1 ? ' delivery' : ' deliveries');
           if (body.source) text += ' from source ' + body.source;
           if (body.since) text += ' created since ' + body.since;
           return text;
@@ -306,9 +306,9 @@ enum InspectorPage {
           if (!request.body) { say(request.reason, true); return; }
           try {
             const data = await api('POST', '/api/replay', Object.assign({ dryRun: true }, request.body));
-            if (data.count === 0) { say('No ' + describe(request.body) + ' to replay.'); return; }
+            if (data.count === 0) { say('Nothing to replay: ' + describe(request.body, 0) + '.'); return; }
             pendingBulk = request.body;
-            say(data.count + ' ' + describe(request.body) + ' would be put back to pending.');
+            say(describe(request.body, data.count) + ' would be put back to pending.');
             $('bulk-confirm').textContent = 'Replay ' + data.count;
             $('bulk-confirm').hidden = false;
             $('bulk-cancel').hidden = false;
@@ -325,8 +325,8 @@ enum InspectorPage {
           if (!body) return;
           try {
             const data = await api('POST', '/api/replay', Object.assign({ dryRun: false }, body));
-            say('Requeued ' + data.count + ' ' + describe(body) + '.');
             await loadEvents();
+            say('Requeued ' + describe(body, data.count) + '.');
             if (selectedID) selectEvent(selectedID);
           } catch (error) {
             if (!(error instanceof Unauthorized)) say('Replay failed: ' + error.message, true);
