@@ -17,9 +17,14 @@ enum ServeCommand {
         running config if the new one is invalid) and the TLS pair; SIGTERM or SIGINT stop accepting, let in-flight
         requests finish (up to --shutdown-grace), drain the store and exit 0.
 
-        The admin API (events, deliveries, replay, pause/resume, /metrics) listens on --admin, plain HTTP. With
-        HOOKRELAY_ADMIN_TOKEN set, every admin request needs `Authorization: Bearer <token>`; without it the admin
-        address must be loopback, or serve refuses to start.
+        The admin API (events, deliveries, replay, pause/resume, /metrics) listens on --admin, plain HTTP, with an event
+        inspector page at / for a browser. With HOOKRELAY_ADMIN_TOKEN set, every admin request but the page itself
+        needs `Authorization: Bearer <token>`; without it the admin address must be loopback, or serve refuses to start.
+
+        Retention: once at start and then every minute, events received longer ago than --retention whose deliveries
+        all succeeded (or that matched no route) are deleted with their deliveries and attempts, and so are events with
+        a dead delivery after --retention-failed. An event with a pending or retrying delivery is never deleted. Deletes
+        go through the store's writer in transactions of at most 500 events, so ingest keeps committing in between.
         """,
         options: [
             .option("routes", "dir", help: "Directory of route files (*.json).", default: "routes"),
@@ -34,6 +39,8 @@ enum ServeCommand {
             .option("log-level", "level", help: "trace, debug, info, notice, warning, error or critical.", default: "info"),
             .option("log-format", "format", help: "logfmt or json.", default: "logfmt"),
             .option("admin", "address", help: "Admin API address, or off.", default: "127.0.0.1:9090"),
+            .option("retention", "duration", help: "Keep delivered events (and unrouted ones) this long, or off (forever).", default: "7d"),
+            .option("retention-failed", "duration", help: "Keep events with a dead delivery this long, or off (forever).", default: "30d"),
         ]
     )
 
@@ -50,6 +57,7 @@ enum ServeCommand {
         var logFormat = StreamLogHandler.Format.logfmt
         /// The admin listener; nil with `--admin off`.
         var admin: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9090)
+        var retention = RetentionPolicy()
     }
 
     /// The environment variable holding the admin API's bearer token.
@@ -116,7 +124,22 @@ enum ServeCommand {
                 options.admin = address
             }
         }
+        if let text = arguments.value("retention") {
+            options.retention.delivered = try parseRetention(text, option: "retention", fail: fail)
+        }
+        if let text = arguments.value("retention-failed") {
+            options.retention.failed = try parseRetention(text, option: "retention-failed", fail: fail)
+        }
         return options
+    }
+
+    /// `off`, or a duration of at least a minute (`90m`, `7d`).
+    static func parseRetention(_ text: String, option: String, fail: (String) -> UsageError) throws(UsageError) -> Duration? {
+        if text == "off" { return nil }
+        guard let duration = try? Duration(configText: text), duration >= .seconds(60) else {
+            throw fail("Invalid --\(option) '\(text)': expected a duration of at least 1m such as 12h or 7d, or off")
+        }
+        return duration
     }
 
     /// The admin listener: one loop, its own port (no `SO_REUSEPORT`, so a second server on the same address fails
@@ -214,9 +237,17 @@ enum ServeCommand {
                 return ExitCode.failure
             }
         }
+        let sweeper = RetentionSweeper(store: store, policy: options.retention, logger: logger)
         server.start()
         adminServer?.start()
         dispatcher.start()
+        if options.retention.isEnabled {
+            do {
+                try sweeper.start()
+            } catch {
+                logger.error("cannot start the retention thread; nothing will be deleted", ["error": "\(error)"])
+            }
+        }
         let adminAddressFile = AdminAddressFile.path(in: options.data)
         if let adminServer { AdminAddressFile.write(adminServer.localAddress, to: adminAddressFile) }
         logger.info("listening", ["address": server.localAddress.description, "tls": "\(server.isTLS)",
@@ -255,6 +286,7 @@ enum ServeCommand {
             server.wait()
             adminServer?.wait()
             if adminServer != nil { unlink(adminAddressFile) }
+            sweeper.stop()
             dispatcher.requestStop()
             transport.shutdown(gracePeriod: options.shutdownGrace)
             dispatcher.stop()
@@ -269,6 +301,7 @@ enum ServeCommand {
                 "store.checkpoints": "\(stats.checkpoints)", "store.wal_restarts": "\(stats.walRestarts)",
                 "store.claims": "\(stats.claims)", "store.deliveries_claimed": "\(stats.deliveriesClaimed)",
                 "store.results_recorded": "\(stats.resultsRecorded)", "store.results_ignored": "\(stats.resultsIgnored)",
+                "store.pruned": "\(stats.eventsPruned)",
             ])
             logger.info("stopped")
             return ExitCode.success

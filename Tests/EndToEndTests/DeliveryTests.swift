@@ -501,7 +501,7 @@ struct DeliveryTests {
         relay.kill()
         sink.answerHeld(.ok)  // to nobody
         try relay.restart()
-        let requests = try #require(await sink.waitForRequests(2, to: "/held", timeout: 15), "sent again after the restart")
+        let requests = try #require(await sink.waitForRequests(2, to: "/held", timeout: 45), "sent again after the restart")
         #expect(requests[1].header("Idempotency-Key") == "\(id):held")
         #expect(requests[1].header("Idempotency-Key") == first.header("Idempotency-Key"), "the receiver can drop the duplicate")
         #expect(requests[1].body == first.body)

@@ -70,6 +70,25 @@ import TestSupport
         #expect(ServeCommand.adminRefusal(ListenAddress("127.0.0.1:9090"), token: nil) == nil)
         #expect(ServeCommand.adminRefusal(nil, token: nil) == nil)
     }
+
+    @Test func serveTakesRetentionDurationsOrOff() throws {
+        func validate(_ arguments: [String]) throws(UsageError) -> ServeCommand.Options {
+            try ServeCommand.validate(try ServeCommand.spec.parse(arguments)) { _ in false }
+        }
+        #expect(try validate([]).retention == RetentionPolicy(delivered: .seconds(7 * 86_400), failed: .seconds(30 * 86_400)))
+        #expect(try validate(["--retention", "36h", "--retention-failed", "off"]).retention
+                == RetentionPolicy(delivered: .seconds(36 * 3600), failed: nil))
+        #expect(try validate(["--retention", "off"]).retention.delivered == nil)
+        for bad in ["0s", "30s", "7", "-1d", "1.5d", "forever"] {
+            #expect(throws: UsageError.self, "\(bad)") { try validate(["--retention", bad]) }
+            #expect(throws: UsageError.self, "\(bad)") { try validate(["--retention-failed", bad]) }
+        }
+        let help = CapturedOutput()
+        _ = CLI.run(["serve", "--help"], output: help)
+        #expect(help.out.contains("--retention <duration>"))
+        #expect(help.out.contains("(default: 30d)"))
+        #expect(help.out.contains("pending or retrying delivery is never deleted"))
+    }
 }
 
 /// `events` and `deliveries` against a store seeded in-process.

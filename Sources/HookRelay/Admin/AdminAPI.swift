@@ -64,6 +64,10 @@ public final class AdminAPI: Sendable {
                                            "status": "\(response.status)", "duration_ms": "\(clock() - started)"])
             responder.respond(response)
         }
+        // The inspector page holds no data (its API calls carry the token), so it is served to anyone who can connect.
+        if case .success(.inspector) = AdminRoute.match(method: request.method, path: request.path) {
+            return finish(InspectorPage.response)
+        }
         switch authenticator.check(request.headers) {
         case .authorized: break
         case .missingToken:
@@ -102,6 +106,8 @@ public final class AdminAPI: Sendable {
     /// Answers an authenticated, routed request (blocking: runs on one of the API's queues).
     func answer(_ route: AdminRoute, _ request: HTTPRequest) throws -> HTTPResponse {
         switch route {
+        case .inspector:
+            return InspectorPage.response
         case .health:
             return .json(200, #"{"status":"ok"}"#)
         case .ready:

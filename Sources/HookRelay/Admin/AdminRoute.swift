@@ -1,5 +1,7 @@
 /// An admin API endpoint, matched from a method and path by ``match(method:path:)`` (a pure function).
 public enum AdminRoute: Sendable, Equatable {
+    /// The event inspector page (`/` and `/inspector`), served without a token: it holds no data.
+    case inspector
     case listEvents
     case event(id: String)
     case listDeliveries
@@ -29,6 +31,7 @@ public enum AdminRoute: Sendable, Equatable {
         func only(_ route: AdminRoute, _ allowed: Bool, _ allow: String) -> Result<AdminRoute, Miss> {
             allowed ? .success(route) : .failure(.methodNotAllowed(allow: allow))
         }
+        if path == "/" || path == "/inspector" { return only(.inspector, get, "GET, HEAD") }
         guard path.first == "/", !segments.contains(where: \.isEmpty) else { return .failure(.notFound) }
         switch segments {
         case ["metrics"]: return only(.metrics, get, "GET, HEAD")

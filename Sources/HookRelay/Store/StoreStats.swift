@@ -24,7 +24,9 @@ public struct StoreStats: Sendable, Equatable {
     public var resultsIgnored = 0
     /// Deliveries put back to pending by `requeue`.
     public var deliveriesRequeued = 0
-    /// Claims, result batches and requeue chunks that completed with an error.
+    /// Events deleted by retention (`SQLiteStore.prune`), with their deliveries and attempts.
+    public var eventsPruned = 0
+    /// Claims, result batches, requeue chunks and prune batches that completed with an error.
     public var deliveryOperationsFailed = 0
     /// Rows inserted in all (events and deliveries).
     public var rows: Int { eventsStored + deliveriesStored }

@@ -181,6 +181,7 @@ final class StoreWriter {
         case .claim(let request, _): .claimed(try claim(request))
         case .record(let results, _): try apply(results, now: now)
         case .requeue(let request, _): .requeued(try requeue(request, now: now))
+        case .prune(let request, _): .pruned(try prune(request, now: now))
         }
     }
 
@@ -249,7 +250,7 @@ final class StoreWriter {
     /// Counts a committed transaction; returns whether it added deliveries or requeued some.
     private func account(_ requests: [PendingWrite], _ outputs: [WriteOutput], micros: Int64) -> Bool {
         var appends = 0, events = 0, duplicates = 0, deliveries = 0
-        var claims = 0, claimed = 0, recorded = 0, ignored = 0, requeued = 0
+        var claims = 0, claimed = 0, recorded = 0, ignored = 0, requeued = 0, pruned = 0
         for (request, output) in zip(requests, outputs) {
             switch (request.operation, output) {
             case (.append(let appended, _), .appended(let outcomes)):
@@ -270,6 +271,8 @@ final class StoreWriter {
                 ignored += stale
             case (_, .requeued(let progress)):
                 requeued += progress.requeued
+            case (_, .pruned(let progress)):
+                pruned += progress.deleted
             default:
                 break
             }
@@ -283,6 +286,7 @@ final class StoreWriter {
             stats.resultsRecorded += recorded
             stats.resultsIgnored += ignored
             stats.deliveriesRequeued += requeued
+            stats.eventsPruned += pruned
             stats.eventsStored += events
             stats.duplicates += duplicates
             stats.deliveriesStored += deliveries

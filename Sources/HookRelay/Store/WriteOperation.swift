@@ -10,6 +10,8 @@ enum WriteOperation: Sendable {
     case record([DeliveryResult], completion: (@Sendable (Result<Void, StoreError>) -> Void)?)
     /// Put deliveries back to pending (one chunk).
     case requeue(RequeueRequest, completion: @Sendable (Result<RequeueProgress, StoreError>) -> Void)
+    /// Delete one batch of events past retention.
+    case prune(PruneRequest, completion: @Sendable (Result<PruneProgress, StoreError>) -> Void)
 
     /// Whether this is an ingress append (subject to the ingress queue limits and counters).
     var isAppend: Bool {
@@ -53,6 +55,7 @@ enum WriteOutput {
     case claimed([ClaimedDelivery])
     case recorded(applied: Int, ignored: Int)
     case requeued(RequeueProgress)
+    case pruned(PruneProgress)
 }
 
 /// One operation waiting for the writer.
@@ -82,6 +85,11 @@ struct PendingWrite: Sendable {
         case .requeue(_, let completion):
             completion(result.flatMap { output in
                 if case .requeued(let progress) = output { return .success(progress) }
+                return .failure(Self.mismatch(output))
+            })
+        case .prune(_, let completion):
+            completion(result.flatMap { output in
+                if case .pruned(let progress) = output { return .success(progress) }
                 return .failure(Self.mismatch(output))
             })
         }
