@@ -100,7 +100,7 @@ enum CLI {
     }
 
     static func unknownCommand(_ name: String) -> String {
-        let suggestion = commands.map(\.spec.name).first { editDistance($0, name) <= 2 }
+        let suggestion = ConfigDecoder.suggestion(for: name, among: commands.map(\.spec.name))
         return "Unknown subcommand '\(name)'" + (suggestion.map { ". Did you mean '\($0)'?" } ?? "")
     }
 

@@ -1,3 +1,5 @@
+import HookRelay
+
 /// A hand-rolled command-line parser in the style of swift-argument-parser: declarative options, generated help
 /// (`OVERVIEW / USAGE / ARGUMENTS / OPTIONS / SUBCOMMANDS`), usage errors with exit code 64. Parsing is pure.
 
@@ -87,7 +89,7 @@ extension CommandSpec {
                 key = String(key[..<eq])
             }
             guard let spec = options.first(where: { $0.name == key }) else {
-                let suggestion = options.map(\.name).first { editDistance($0, key) <= 2 }
+                let suggestion = ConfigDecoder.suggestion(for: key, among: options.map(\.name))
                 throw UsageError(message: "Unknown option '--\(key)'" + (suggestion.map { ". Did you mean '--\($0)'?" } ?? ""),
                                  command: name)
             }
@@ -160,20 +162,4 @@ extension CommandSpec {
         if left.count + 2 < pad { return "  " + left + String(repeating: " ", count: pad - left.count - 2) + right + "\n" }
         return "  \(left)\n" + String(repeating: " ", count: pad) + right + "\n"
     }
-}
-
-/// Levenshtein distance, for "did you mean" suggestions.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-        var current = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return previous[b.count]
 }

@@ -103,7 +103,7 @@ enum ServeCommand {
             throw fail("Invalid --trusted-proxy '\(cidr)': expected an address or CIDR range such as 10.0.0.0/8")
         }
         if let text = arguments.value("shutdown-grace") {
-            guard let seconds = parseSeconds(text) else { throw fail("Invalid --shutdown-grace '\(text)': expected e.g. 10s or 500ms") }
+            guard let seconds = try? Duration(configText: text) else { throw fail("Invalid --shutdown-grace '\(text)': expected e.g. 10s or 500ms") }
             options.shutdownGrace = seconds
         }
         if let text = arguments.value("log-level") {
@@ -154,15 +154,6 @@ enum ServeCommand {
         limits.responseTimeout = .seconds(300)
         let configuration = HTTPServer.Configuration(address: address, loopCount: 1, limits: limits, reusePort: false)
         return try HTTPServer(configuration: configuration, logger: logger) { api.makeHandler() }
-    }
-
-    /// `500ms`, `10s`, `2m`.
-    static func parseSeconds(_ text: String) -> Duration? {
-        for (suffix, unit) in [("ms", Duration.milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60))] where text.hasSuffix(suffix) {
-            if let n = Int(text.dropLast(suffix.count)), n >= 0, n < 1_000_000 { return unit * n }
-            return nil
-        }
-        return nil
     }
 
     static func run(_ arguments: ParsedArguments, output: any CLIOutput) -> Int32 {

@@ -22,7 +22,7 @@ extension SQLiteStore {
         var start = 0
         while start < ids.count {
             let end = min(ids.count, start + chunkSize)
-            requeued += try requeueAndWait(.ids(Array(ids[start..<end]))).requeued
+            requeued += try writeAndWait("requeue") { .requeue(.ids(Array(ids[start..<end])), completion: $0) }.requeued
             start = end
         }
         return requeued
@@ -36,7 +36,7 @@ extension SQLiteStore {
         var requeued = 0
         while remaining > 0 {
             let chunk = min(remaining, chunkSize)
-            let progress = try requeueAndWait(.filter(filter, belowID: below, limit: chunk))
+            let progress = try writeAndWait("requeue") { .requeue(.filter(filter, belowID: below, limit: chunk), completion: $0) }
             requeued += progress.requeued
             remaining -= progress.examined
             guard progress.hasMore, let last = progress.lastID else { break }
@@ -45,12 +45,14 @@ extension SQLiteStore {
         return requeued
     }
 
-    /// Queues one requeue chunk and blocks until the writer committed it.
-    private func requeueAndWait(_ request: RequeueRequest) throws(StoreError) -> RequeueProgress {
-        precondition(!shared.isWriterThread, "requeue called on the store's writer thread (from a completion): it would wait for itself")
-        let outcome = Mutex<Result<RequeueProgress, StoreError>?>(nil)
+    /// Queues one write operation and blocks until the writer committed it (requeue chunks, retention batches).
+    func writeAndWait<Progress: Sendable>(
+        _ name: String, _ makeOperation: (@escaping @Sendable (Result<Progress, StoreError>) -> Void) -> WriteOperation
+    ) throws(StoreError) -> Progress {
+        precondition(!shared.isWriterThread, "\(name) called on the store's writer thread (from a completion): it would wait for itself")
+        let outcome = Mutex<Result<Progress, StoreError>?>(nil)
         let done = ThreadSignal(autoReset: false)
-        let write = PendingWrite(operation: .requeue(request) { result in
+        let write = PendingWrite(operation: makeOperation { result in
             outcome.withLock { $0 = result }
             done.signal()
         }, byteCount: 0)
@@ -60,7 +62,7 @@ extension SQLiteStore {
         case .full: throw .queueFull
         }
         done.wait()
-        guard let result = outcome.withLock({ $0 }) else { throw .invalidRow("requeue completed without a result") }
+        guard let result = outcome.withLock({ $0 }) else { throw .invalidRow("\(name) completed without a result") }
         return try result.get()
     }
 

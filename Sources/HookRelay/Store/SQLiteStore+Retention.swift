@@ -13,7 +13,7 @@ extension SQLiteStore {
         guard policy.isEnabled else { return summary }
         var after: (receivedAt: Int64, rowID: Int64) = (.min, .min)
         repeat {
-            let progress = try pruneAndWait(PruneRequest(policy: policy, after: after))
+            let progress = try writeAndWait("prune") { .prune(PruneRequest(policy: policy, after: after), completion: $0) }
             summary.batches += 1
             summary.events += progress.deleted
             summary.largestBatch = max(summary.largestBatch, progress.deleted)
@@ -21,24 +21,5 @@ extension SQLiteStore {
             after = (progress.lastReceivedAt, progress.lastRowID)
         } while !isCancelled()
         return summary
-    }
-
-    /// Queues one prune batch and blocks until the writer committed it.
-    private func pruneAndWait(_ request: PruneRequest) throws(StoreError) -> PruneProgress {
-        precondition(!shared.isWriterThread, "prune called on the store's writer thread (from a completion): it would wait for itself")
-        let outcome = Mutex<Result<PruneProgress, StoreError>?>(nil)
-        let done = ThreadSignal(autoReset: false)
-        let write = PendingWrite(operation: .prune(request) { result in
-            outcome.withLock { $0 = result }
-            done.signal()
-        }, byteCount: 0)
-        switch enqueue(write) {
-        case .accepted: break
-        case .closed: throw .closed
-        case .full: throw .queueFull
-        }
-        done.wait()
-        guard let result = outcome.withLock({ $0 }) else { throw .invalidRow("prune completed without a result") }
-        return try result.get()
     }
 }
