@@ -62,7 +62,7 @@ enum SendCommand {
         }
     }
 
-    /// One blocking POST with libcurl's easy interface (a CLI, not the delivery path).
+    /// One blocking POST through the delivery transport (a CLI, not the delivery path).
     static func post(_ sample: SampleWebhook, to url: String) -> Result<(Int, [UInt8]), SampleError> {
         let transport: CurlMultiTransport
         do { transport = try CurlMultiTransport() } catch { return .failure(SampleError("\(error)")) }
