@@ -494,7 +494,9 @@ struct DeliveryTests {
     @Test func aDeliveryInFlightWhenServeIsKilledIsSentAgainAfterARestart() async throws {
         let sink = try TestReceiver()
         sink.script("/held", [.hold])
-        let relay = try Relay(destinations: [TestDestination("held", url: sink.url("/held"))])
+        // The longest timeout (5m), beyond the test's length: on a loaded machine the test may resume long after the request
+        // arrived, and a 10 s default would have timed the attempt out (and put the retry 60 s away) before the kill.
+        let relay = try Relay(destinations: [TestDestination("held", url: sink.url("/held"), #""timeout": "5m""#)])
         defer { relay.stop() }
         let id = try relay.post(#"{"n":1}"#)
         let first = try #require(await sink.waitForRequests(1, to: "/held")?.first)
