@@ -181,3 +181,27 @@ struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+@Suite struct SignatureHeaderItemsTests {
+    private func items(_ text: String) -> [String] {
+        SignatureHeaderItems(Array(text.utf8)[...]).map { item in
+            String(decoding: item.key, as: UTF8.self) + (item.value.map { "=" + String(decoding: $0, as: UTF8.self) } ?? "")
+        }
+    }
+
+    @Test func splitsItemsAtTheFirstEqualsSignAndTrimsSpacesAndTabs() {
+        #expect(items("t=1492774577,v1=5257a8,v0=6ffbb5") == ["t=1492774577", "v1=5257a8", "v0=6ffbb5"])
+        #expect(items(" t = 12 ,\tv1=a=b\t") == ["t=12", "v1=a=b"])
+        #expect(items("novalue,,=x,k=") == ["novalue", "", "=x", "k="])
+        #expect(items("") == [])
+        #expect(items("a=1,") == ["a=1"])
+    }
+
+    @Test func decimalsAreOneToEighteenASCIIDigits() {
+        let decimal = { (text: String) in SignatureHeaderItems.decimal(Array(text.utf8)[...]) }
+        #expect(decimal("1492774577") == 1_492_774_577)
+        #expect(decimal("0") == 0)
+        #expect(decimal("999999999999999999") == 999_999_999_999_999_999)
+        for bad in ["", "+5", "-5", "1 2", "12a", "１２", "9999999999999999999"] { #expect(decimal(bad) == nil, "\(bad)") }
+    }
+}

@@ -23,7 +23,14 @@ public final class UUIDv7Generator: Sendable {
     private struct State {
         var lastMilliseconds: UInt64 = 0
         var counter: UInt16 = 0
+        /// Random bytes drawn ahead from OpenSSL, 10 per id: one `RAND_bytes` call (which also checks for a fork)
+        /// per ``poolSize``/10 ids instead of one per id.
+        var pool: [UInt8] = []
+        var poolIndex = 0
     }
+
+    /// How many random bytes one `RAND_bytes` call draws ahead.
+    static let poolSize = 4_000
 
     private let state = Mutex(State())
 
@@ -43,26 +50,33 @@ public final class UUIDv7Generator: Sendable {
     /// Times past the 48-bit field (the year 10889) are clamped to its maximum.
     public func make(unixMilliseconds: UInt64) -> String {
         let unixMilliseconds = min(unixMilliseconds, 0xffff_ffff_ffff)
-        var random = randomBytes(10)
-        let (milliseconds, counter) = state.withLock { state -> (UInt64, UInt16) in
+        return state.withLock { state -> String in
+            if state.poolIndex + 10 > state.pool.count {
+                state.pool = randomBytes(Self.poolSize)
+                state.poolIndex = 0
+            }
+            let random = state.poolIndex
+            state.poolIndex += 10
             if unixMilliseconds > state.lastMilliseconds {
                 state.lastMilliseconds = unixMilliseconds
-                state.counter = (UInt16(random[8]) << 8 | UInt16(random[9])) & 0x07ff  // leave headroom to count up
+                // Leave headroom to count up.
+                state.counter = (UInt16(state.pool[random + 8]) << 8 | UInt16(state.pool[random + 9])) & 0x07ff
             } else if state.counter < 0x0fff {
                 state.counter += 1
             } else {
                 state.lastMilliseconds += 1  // counter exhausted (or clock went back): borrow the next millisecond
                 state.counter = 0
             }
-            return (state.lastMilliseconds, state.counter)
+            let milliseconds = state.lastMilliseconds, counter = state.counter
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { bytes in
+                for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
+                bytes[6] = 0x70 | UInt8(counter >> 8)
+                bytes[7] = UInt8(truncatingIfNeeded: counter)
+                for index in 0..<8 { bytes[8 + index] = state.pool[random + index] }
+                bytes[8] = 0x80 | (bytes[8] & 0x3f)
+                return formatUUID(UnsafeBufferPointer(bytes))
+            }
         }
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
-        bytes[6] = 0x70 | UInt8(counter >> 8)
-        bytes[7] = UInt8(truncatingIfNeeded: counter)
-        random[0] = 0x80 | (random[0] & 0x3f)
-        for index in 0..<8 { bytes[8 + index] = random[index] }
-        return formatUUID(bytes)
     }
 }
 
@@ -96,7 +110,7 @@ func randomBytes(_ count: Int) -> [UInt8] {
 }
 
 /// Formats 16 bytes as `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lowercase.
-private func formatUUID(_ bytes: [UInt8]) -> String {
+private func formatUUID(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
     String(unsafeUninitializedCapacity: 36) { output in
         var o = 0
         for (index, byte) in bytes.enumerated() {

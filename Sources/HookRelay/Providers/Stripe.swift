@@ -35,18 +35,17 @@ final class StripeProvider: Provider {
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
         guard let header = request.headers.valueBytes("Stripe-Signature") else { throw .missingHeader("Stripe-Signature") }
-        var timestamp: Substring?
+        var timestamp: ArraySlice<UInt8>?
         var signatures: [[UInt8]] = []
-        for item in String(decoding: header, as: UTF8.self).split(separator: ",") {
-            let pair = item.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2 else { continue }
-            switch pair[0].trimmingASCIISpaces() {
-            case "t" where timestamp == nil: timestamp = pair[1].trimmingASCIISpaces()
-            case "v1": signatures.append(Hex.decode(pair[1].trimmingASCIISpaces()) ?? [])  // malformed: present, never matches
-            default: break  // v0 and unknown schemes are ignored
-            }
+        for item in SignatureHeaderItems(header) {
+            guard let value = item.value else { continue }
+            if SignatureHeaderItems.key(item.key, is: "t") {
+                if timestamp == nil { timestamp = value }
+            } else if SignatureHeaderItems.key(item.key, is: "v1") {
+                signatures.append(Hex.decode(value) ?? [])  // malformed: present, never matches
+            }  // v0 and unknown schemes are ignored
         }
-        guard let timestamp, let t = Int64(timestamp), timestamp.allSatisfy(\.isNumber) else {
+        guard let timestamp, let t = SignatureHeaderItems.decimal(timestamp) else {
             throw .malformedHeader("Stripe-Signature")
         }
         guard !signatures.isEmpty else { throw VerificationFailure("missing_signature", "no v1 signature in Stripe-Signature") }
