@@ -80,6 +80,9 @@ public final class SQLiteStore: EventStore {
     /// The most deliveries one `claimDue` returns.
     public static let maxClaimLimit = 1_000
 
+    /// The page size of a new database file, bytes.
+    static let pageSize = 8_192
+
     /// The database file.
     public let databasePath: String
     let shared: StoreShared
@@ -136,6 +139,10 @@ public final class SQLiteStore: EventStore {
     deinit { close() }
 
     private static func configureForWriting(_ db: SQLiteConnection) throws(StoreError) {
+        // 8 KiB pages for a new file (an existing one keeps its size): a group commit of a few dozen events writes
+        // fewer WAL frames (two pwrites each) for the same rows — about 15% less CPU per appended event than 4 KiB
+        // (`hookrelay-bench preload`). 16 KiB saved no more, and every single-row delivery update writes a whole page.
+        try db.execute("PRAGMA page_size = \(pageSize)", context: "set page_size")
         let mode = try db.text("PRAGMA journal_mode = WAL", context: "set journal_mode")
         guard mode.lowercased() == "wal" else {
             throw .sqlite(call: "sqlite3_step", context: "set journal_mode", code: 1,
