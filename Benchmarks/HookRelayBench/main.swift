@@ -10,11 +10,41 @@
 //       (`OutboundRequest.make`), through `CurlMultiTransport` alone (no store, no dispatcher), keeping
 //       `--concurrency` requests in flight. Prints requests/s: the transport's ceiling on this sink.
 import Glibc
+import HookRelay
 
-func fail(_ message: String) -> Never {
+/// Writes `hookrelay-bench: <message>` to stderr.
+func printError(_ message: String) {
     let line = Array("hookrelay-bench: \(message)\n".utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    exit(64)
+}
+
+/// Prints `message` to stderr and exits with `status` (64, usage, unless told).
+func fail(_ message: String, status: Int32 = 64) -> Never {
+    printError(message)
+    exit(status)
+}
+
+/// The bytes of the file at `path`, or exit.
+func readFile(_ path: String) -> [UInt8] {
+    guard let file = fopen(path, "r") else { fail("cannot read \(path)") }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buffer, 1, buffer.count, file)
+        if n <= 0 { break }
+        bytes.append(contentsOf: buffer[..<n])
+    }
+    guard ferror(file) == 0 else { fail("cannot read \(path)") }
+    return bytes
+}
+
+/// The destination named `name` in the route files under `routes`, or exit.
+func loadDestination(_ name: String, routes: String) -> DestinationSettings {
+    guard let config = RouteConfig.load(directory: routes).config, let destination = config.destinations[name] else {
+        fail("no destination \(name) in \(routes)")
+    }
+    return destination
 }
 
 /// `--name value` pairs after the subcommand.
