@@ -9,6 +9,13 @@
 //       Sends N copies of the envelope to destination D exactly as the dispatcher would build them
 //       (`OutboundRequest.make`), through `CurlMultiTransport` alone (no store, no dispatcher), keeping
 //       `--concurrency` requests in flight. Prints requests/s: the transport's ceiling on this sink.
+//
+//   hookrelay-bench curl-multi --routes DIR --destination D --envelope FILE [--count N] [--seconds 10]
+//                              [--concurrency 64]
+//       The same request as `transport` (URL, body, headers, timeouts), sent by the leanest libcurl-multi client:
+//       one thread, one multi handle, one easy handle per slot, set up once and re-added as soon as it finishes.
+//       Runs for N requests or S seconds (10 without --count), whichever ends first; prints requests/s, non-2xx
+//       and transfer errors: what libcurl itself reaches on this sink, the ceiling under hookrelay's transport.
 import Glibc
 import HookRelay
 
@@ -93,5 +100,6 @@ let arguments = CommandLine.arguments
 switch arguments.count > 1 ? arguments[1] : "" {
 case "preload": Preload.run(Arguments(arguments.dropFirst(2), allowed: Preload.options))
 case "transport": TransportSend.run(Arguments(arguments.dropFirst(2), allowed: TransportSend.options))
-default: fail("usage: hookrelay-bench preload|transport --help is in Benchmarks/HookRelayBench/main.swift")
+case "curl-multi": RawCurlMulti.run(Arguments(arguments.dropFirst(2), allowed: RawCurlMulti.options))
+default: fail("usage: hookrelay-bench preload|transport|curl-multi; the help is in Benchmarks/HookRelayBench/main.swift")
 }
