@@ -26,8 +26,8 @@ let package = Package(
         .executableTarget(name: "hookrelay", dependencies: ["HookRelay", "HTTPServer"], swiftSettings: strict),
         // libFuzzer driver for the HTTP parser; see scripts/fuzz-http. Without -DFUZZING it replays files.
         .executableTarget(name: "hookrelay-fuzz-http", dependencies: ["HTTPServer"], swiftSettings: strict),
-        // Helpers for scripts/bench-delivery: preload pending deliveries, drive the transport alone.
-        .executableTarget(name: "hookrelay-bench", dependencies: ["HookRelay"], path: "Benchmarks/HookRelayBench",
+        // Helpers for scripts/bench-delivery: preload pending deliveries, drive the transport alone, raw libcurl-multi.
+        .executableTarget(name: "hookrelay-bench", dependencies: ["HookRelay", "CCurl"], path: "Benchmarks/HookRelayBench",
                           swiftSettings: strict),
 
         .target(name: "TestSupport", dependencies: ["COpenSSL"], path: "Tests/TestSupport", swiftSettings: strict),

@@ -15,24 +15,10 @@ enum TransportSend {
     }
 
     static func run(_ arguments: Arguments) {
-        let routes = arguments.string("routes")
-        let name = arguments.string("destination")
         let count = arguments.count("count")
         let concurrency = max(1, arguments.count("concurrency", default: 64))
-        guard let config = RouteConfig.load(directory: routes).config, let destination = config.destinations[name] else {
-            fail("no destination \(name) in \(routes)")
-        }
-        let path = arguments.string("envelope")
-        guard let file = fopen(path, "r") else { fail("cannot read \(path)") }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[..<n])
-        }
-        fclose(file)
-        let envelope = bytes
+        let destination = loadDestination(arguments.string("destination"), routes: arguments.string("routes"))
+        let envelope = readFile(arguments.string("envelope"))
         let eventID = makeUUIDv7()
         let headers = Array("Content-Type: application/json\r\n".utf8)
 
