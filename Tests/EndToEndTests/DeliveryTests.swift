@@ -516,7 +516,7 @@ struct DeliveryTests {
 
     @Test func deliversEverythingOnScheduleOnceTheReceiverIsBack() async throws {
         let sink = try TestReceiver()
-        let relay = try Relay(destinations: [TestDestination("back", url: sink.url("/back"), #""retry": {"schedule": ["0s", "2s", "2s", "2s"]}"#)])
+        let relay = try Relay(destinations: [TestDestination("back", url: sink.url("/back"), #""retry": {"schedule": ["0s", "4s", "2s", "2s"]}"#)])
         defer { relay.stop() }
         let early = try relay.post(#"{"n":0}"#)
         #expect(await sink.waitForRequests(1, to: "/back") != nil)
@@ -540,7 +540,12 @@ struct DeliveryTests {
         let arrivals = sink.requests(to: "/back")
         #expect(arrivals.count == 3)
         for id in late {
-            #expect(rows.first { $0.eventid == id }?.attempts == 2)
+            // The second attempt succeeds, when the first listing said. (Only if the test itself was held up for
+            // more than the 4 s step between that listing and restarting the sink does it fail too; then the row
+            // shows more attempts, and the listing has no due time for them to check against.)
+            let row = try #require(rows.first { $0.eventid == id })
+            #expect(row.attempts >= 2)
+            guard row.attempts == 2 else { continue }
             let arrival = try #require(arrivals.first { $0.header("webhook-id") == id })
             let due = try #require(scheduled[id])
             #expect(arrival.arrivedAt >= due - 5 && arrival.arrivedAt < due + 3_000, "\(arrival.arrivedAt - due) ms after it was due")
