@@ -208,6 +208,7 @@ final class EventLoop {
 
     /// Over the connection limit: a best-effort 503 (plain HTTP only) and close.
     private func rejectOverCapacity(_ fd: Int32) {
+        handler.rejected(status: 503)
         if shared.tls == nil {
             Self.overCapacityResponse.withUnsafeBytes { _ = Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         }
@@ -340,6 +341,7 @@ final class EventLoop {
 
     /// A malformed request: answer its status with a short reason after the responses already owed, then close.
     private func reject(_ connection: Connection, _ error: HTTPParseError) {
+        handler.rejected(status: error.status)
         connection.isReadClosed = true
         connection.timer.stopReading()
         connection.head = nil
@@ -537,6 +539,7 @@ final class EventLoop {
                     connection.isReadClosed = true
                     connection.timer.stopReading()
                     connection.head = nil
+                    handler.rejected(status: 408)
                     connection.slots.append(ResponseSlot(response: .text(408, "request timeout", closesConnection: true),
                                                          isKeepAlive: false, isHeadRequest: false, isHTTP10: false))
                     writeReadyResponses(connection)
@@ -546,6 +549,7 @@ final class EventLoop {
             case .response:
                 // The handler did not answer in time: 503 for the oldest request, then close.
                 if let index = connection.slots.firstIndex(where: { $0.response == nil }) {
+                    handler.rejected(status: 503)
                     connection.slots[index].response = .text(503, "handler timed out", closesConnection: true)
                     writeReadyResponses(connection)
                 } else {

@@ -10,10 +10,16 @@ public protocol HTTPRequestHandler {
 
     /// A lower body limit for this request than the server's, decided from its head (e.g. per source); nil keeps the server's.
     func bodyLimit(for head: HTTPRequestHead) -> Int?
+
+    /// The server answered a request itself with `status`, without handing it to ``handle(_:responder:)``: a malformed
+    /// or oversized request (400, 413, 414, 431, 501, 505), one that did not arrive in time (408), a handler that did
+    /// not answer in time (503), or a connection over the limit (503). Called on the loop's thread; must not block.
+    func rejected(status: Int)
 }
 
 extension HTTPRequestHandler {
     public func bodyLimit(for head: HTTPRequestHead) -> Int? { nil }
+    public func rejected(status: Int) {}
 }
 
 /// Answers one request. Copyable and `Sendable`: call ``respond(_:)`` exactly once, from any thread;

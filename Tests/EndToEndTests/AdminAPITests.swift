@@ -140,6 +140,13 @@ struct AdminAPITests {
         #expect(try server.postStripe(forged, signature: try stripeSignature(forged, secret: "whsec_wrong")).status == 401)
         #expect(try server.postStripe(forged, signature: try stripeSignature(stripeBody("evt_m5", type: "invoice.paid"))).status == 401)
         #expect(try server.post("/hooks/nope", body: Array("{}".utf8)).status == 404)
+        // Two the HTTP layer answers itself, before any handler: no Host (400), and a body over the limit (413).
+        for (head, status) in [("POST /hooks/stripe HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 400),
+                               ("POST /hooks/stripe HTTP/1.1\r\nHost: t\r\nContent-Length: 999999999\r\n\r\n", 413)] {
+            let connection = try TestConnection(port: server.port)
+            try connection.send(head)
+            #expect(try connection.readResponse().status == status)
+        }
         #expect(try eventually { try server.statusCounts() == [.delivered: 1, .dead: 1] }, "\(server.describeStatuses())")
 
         let metrics = try server.admin("GET", "/metrics")
@@ -151,6 +158,8 @@ struct AdminAPITests {
             (#"hookrelay_ingress_requests_total{source="stripe",status="401"}"#, 2),
             (#"hookrelay_ingress_requests_total{source="(unknown)",status="404"}"#, 1),
             (#"hookrelay_verification_failures_total{source="stripe",reason="bad_signature"}"#, 2),
+            (#"hookrelay_http_rejections_total{status="400"}"#, 1),
+            (#"hookrelay_http_rejections_total{status="413"}"#, 1),
             (#"hookrelay_deliveries_total{destination="ok",outcome="delivered"}"#, 1),
             (#"hookrelay_deliveries_total{destination="gone",outcome="dead"}"#, 1),
             (#"hookrelay_delivery_duration_seconds_count{destination="ok"}"#, 1),

@@ -6,6 +6,7 @@ public import HTTPServer
 /// | family | type | labels |
 /// |---|---|---|
 /// | `hookrelay_ingress_requests_total` | counter | `source` (`(unknown)` for an unknown one), `status` |
+/// | `hookrelay_http_rejections_total` | counter | `status` (answered by the HTTP layer, before any handler) |
 /// | `hookrelay_verification_failures_total` | counter | `source`, `reason` (`VerificationFailure.code`) |
 /// | `hookrelay_store_commit_seconds` | histogram | — |
 /// | `hookrelay_store_commit_batch_size` | histogram | — (requests per committed transaction) |
@@ -20,6 +21,8 @@ public final class GatewayMetrics: Sendable {
     public let registry: MetricsRegistry
     /// Answers to `/hooks/<source>` requests the handler saw.
     public let ingressRequests: Counter
+    /// Requests the HTTP layer answered itself (malformed, oversized, too slow, over the connection limit).
+    public let httpRejections: Counter
     /// Requests refused by signature or timestamp verification.
     public let verificationFailures: Counter
     /// Store transaction latency, `BEGIN IMMEDIATE` to `COMMIT` returned.
@@ -47,6 +50,11 @@ public final class GatewayMetrics: Sendable {
         self.registry = registry
         ingressRequests = registry.counter("hookrelay_ingress_requests_total", "Requests to /hooks/<source>, by source and answer status.",
                                            labels: ["source", "status"])
+        httpRejections = registry.counter("hookrelay_http_rejections_total",
+                                          "Requests the HTTP layer answered before any handler: malformed (400), too large (413, 414, "
+                                              + "431), too slow (408), unsupported (501, 505), over the connection limit or "
+                                              + "unanswered in time (503).",
+                                          labels: ["status"])
         verificationFailures = registry.counter("hookrelay_verification_failures_total",
                                                 "Requests refused by signature or timestamp verification, by source and reason.",
                                                 labels: ["source", "reason"])
@@ -66,6 +74,11 @@ public final class GatewayMetrics: Sendable {
                                            labels: ["destination"])
         buildInfo = registry.gauge("hookrelay_build_info", "The running hookrelay version (always 1).", labels: ["version"])
         buildInfo.set(1, [version])
+    }
+
+    /// Counts one request the HTTP layer answered itself (``HTTPRequestHandler/rejected(status:)``).
+    public func countRejection(status: Int) {
+        httpRejections.increment([String(status)])
     }
 
     /// Counts one answer to a `/hooks/<source>` request.

@@ -77,6 +77,10 @@ public final class IngressHandler: HTTPRequestHandler {
         return rest.prefix { $0 != "?" && $0 != "/" }
     }
 
+    public func rejected(status: Int) {
+        gateway.metrics?.countRejection(status: status)
+    }
+
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
         let path = request.path
         if path.hasPrefix(Self.hooksPrefix) {
