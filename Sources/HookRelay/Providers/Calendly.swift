@@ -9,22 +9,13 @@ public enum CalendlyPreset: ProviderPreset {
     static let defaultTolerance: Duration = .seconds(180)
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder,
-                               hint: "the webhook signing key: the signing_key you set on the subscription, or your OAuth app's key",
-                               signsTimestamp: true) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let tolerance: Duration
-        func makeProvider(context: ProviderContext) -> any Provider { CalendlyProvider(secrets: secrets, tolerance: tolerance) }
+        GroupA.factory(CalendlyProvider.self, settings, source: source, decoder: &decoder,
+                       hint: "the webhook signing key: the signing_key you set on the subscription, or your OAuth app's key",
+                       defaultTolerance: defaultTolerance)
     }
 }
 
-final class CalendlyProvider: Provider {
+final class CalendlyProvider: GroupA.TimestampProvider {
     private let keys: [HMACKey]
     private let tolerance: Duration
     private let clock: () -> Int64

@@ -11,20 +11,13 @@ public enum SlackPreset: ProviderPreset {
     static let defaultTolerance: Duration = .seconds(300)
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder, hint: "the app's Signing Secret", signsTimestamp: true) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let tolerance: Duration
-        func makeProvider(context: ProviderContext) -> any Provider { SlackProvider(secrets: secrets, tolerance: tolerance) }
+        GroupA.factory(SlackProvider.self, settings, source: source, decoder: &decoder,
+                       hint: "the app's Signing Secret",
+                       defaultTolerance: defaultTolerance)
     }
 }
 
-final class SlackProvider: Provider {
+final class SlackProvider: GroupA.TimestampProvider {
     private let keys: [HMACKey]
     private let tolerance: Duration
     private let clock: () -> Int64

@@ -10,21 +10,13 @@ public enum ZoomPreset: ProviderPreset {
     static let defaultTolerance: Duration = .seconds(300)
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder,
-                               hint: "the app's Secret Token from Features → Access → Event Subscriptions", signsTimestamp: true) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let tolerance: Duration
-        func makeProvider(context: ProviderContext) -> any Provider { ZoomProvider(secrets: secrets, tolerance: tolerance) }
+        GroupA.factory(ZoomProvider.self, settings, source: source, decoder: &decoder,
+                       hint: "the app's Secret Token from Features → Access → Event Subscriptions",
+                       defaultTolerance: defaultTolerance)
     }
 }
 
-final class ZoomProvider: Provider {
+final class ZoomProvider: GroupA.TimestampProvider {
     private let keys: [HMACKey]
     private let tolerance: Duration
     private let clock: () -> Int64

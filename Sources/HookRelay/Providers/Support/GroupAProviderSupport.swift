@@ -50,6 +50,41 @@ enum GroupA {
         guard matchingKey(keys, mac, repeat each parts) != nil else { throw .noMatch(secrets: keys.count) }
     }
 
+    /// A signature that is an HMAC of the raw body alone, in one header sent once: `<prefix><hex>` (Bitbucket, Jira,
+    /// Razorpay, Intercom, Linear, GitHub) or base64 (Shopify). Any configured secret may match.
+    struct BodySignature {
+        /// How the MAC is written in the header.
+        enum Encoding {
+            /// Hex digits after `prefix`, read by ``GroupA/hexMAC(_:prefix:length:)``.
+            case hex(prefix: String)
+            /// Base64 with padding, read by ``GroupA/base64MAC(_:length:)``.
+            case base64
+        }
+
+        let header: String
+        let encoding: Encoding
+        private let keys: [HMACKey]
+        private let length: Int
+
+        init(header: String, encoding: Encoding, secrets: [Secret], digest: DigestAlgorithm) {
+            self.header = header
+            self.encoding = encoding
+            keys = GroupA.keys(secrets, digest)
+            length = digest.outputByteCount
+        }
+
+        /// Missing or repeated header, a malformed MAC, or no secret whose MAC of the body matches: throws why.
+        func verify(_ request: WebhookRequest) throws(VerificationFailure) {
+            let value = try GroupA.header(header, in: request)
+            let mac: [UInt8]? = switch encoding {
+            case .hex(let prefix): GroupA.hexMAC(value, prefix: prefix, length: length)
+            case .base64: GroupA.base64MAC(value, length: length)
+            }
+            guard let mac else { throw .malformedHeader(header) }
+            try GroupA.requireMatch(keys, mac, request.body)
+        }
+    }
+
     // MARK: Timestamps
 
     /// A unix timestamp in decimal digits only (no sign, no spaces), at most 13 digits (milliseconds until year
@@ -79,6 +114,48 @@ enum GroupA {
                             at: source["tolerance"]?.position ?? source.position, path: source.path.appending("tolerance"))
         }
         return decoder.requireSecrets(settings, of: source, "\(settings.provider) needs at least one secret (\(hint))")
+    }
+
+    /// A provider made from the source's secrets alone (its preset signs no timestamp).
+    protocol SecretsProvider: Provider {
+        init(secrets: [Secret])
+    }
+
+    /// A provider made from the source's secrets and timestamp tolerance; `clock` is now in unix milliseconds.
+    protocol TimestampProvider: Provider {
+        init(secrets: [Secret], tolerance: Duration, clock: @escaping () -> Int64)
+    }
+
+    /// Makes a ``SecretsProvider`` per event loop.
+    struct SecretsFactory<Made: SecretsProvider>: ProviderFactory {
+        let secrets: [Secret]
+        func makeProvider(context: ProviderContext) -> any Provider { Made(secrets: secrets) }
+    }
+
+    /// Makes a ``TimestampProvider`` per event loop, on the wall clock.
+    struct TimestampFactory<Made: TimestampProvider>: ProviderFactory {
+        let secrets: [Secret]
+        let tolerance: Duration
+        func makeProvider(context: ProviderContext) -> any Provider {
+            Made(secrets: secrets, tolerance: tolerance, clock: WallClock.unixMilliseconds)
+        }
+    }
+
+    /// The factory of a preset that signs no timestamp, after the common checks (see
+    /// ``configure(_:source:decoder:hint:signsTimestamp:)``); nil when they fail.
+    static func factory<Made: SecretsProvider>(_ provider: Made.Type, _ settings: SourceSettings, source: ConfigObject,
+                                               decoder: inout ConfigDecoder, hint: String) -> (any ProviderFactory)? {
+        guard configure(settings, source: source, decoder: &decoder, hint: hint, signsTimestamp: false) else { return nil }
+        return SecretsFactory<Made>(secrets: settings.secrets)
+    }
+
+    /// The factory of a preset that signs a timestamp, after the common checks; the source's `tolerance`, else
+    /// `defaultTolerance`. Nil when the checks fail.
+    static func factory<Made: TimestampProvider>(_ provider: Made.Type, _ settings: SourceSettings, source: ConfigObject,
+                                                 decoder: inout ConfigDecoder, hint: String,
+                                                 defaultTolerance: Duration) -> (any ProviderFactory)? {
+        guard configure(settings, source: source, decoder: &decoder, hint: hint, signsTimestamp: true) else { return nil }
+        return TimestampFactory<Made>(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)
     }
 
     // MARK: JSON fields
