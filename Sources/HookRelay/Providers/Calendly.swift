@@ -17,14 +17,12 @@ public enum CalendlyPreset: ProviderPreset {
 
 final class CalendlyProvider: GroupA.TimestampProvider {
     private let keys: [HMACKey]
-    private let tolerance: Duration
-    private let clock: () -> Int64
+    private let tolerance: GroupA.Tolerance
 
     /// `clock` is now in unix milliseconds.
     init(secrets: [Secret], tolerance: Duration, clock: @escaping () -> Int64 = WallClock.unixMilliseconds) {
         keys = GroupA.keys(secrets, .sha256)
-        self.tolerance = tolerance
-        self.clock = clock
+        self.tolerance = GroupA.Tolerance(duration: tolerance, clock: clock)
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
@@ -50,7 +48,7 @@ final class CalendlyProvider: GroupA.TimestampProvider {
         guard signatures.contains(where: { GroupA.matchingKey(keys, $0, timestamp, ".", request.body) != nil }) else {
             throw .noMatch(secrets: keys.count)
         }
-        try GroupA.checkTolerance(timestamp: seconds * 1000, now: clock(), tolerance: tolerance, bothWays: false)
+        try tolerance.check(seconds * 1000, bothWays: false)
     }
 
     /// Type `event` (`invitee.created`), time `created_at`, subject `payload.uri` (the invitee or submission). Calendly

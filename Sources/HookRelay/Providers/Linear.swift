@@ -18,14 +18,12 @@ public enum LinearPreset: ProviderPreset {
 
 final class LinearProvider: GroupA.TimestampProvider {
     private let signature: GroupA.BodySignature
-    private let tolerance: Duration
-    private let clock: () -> Int64
+    private let tolerance: GroupA.Tolerance
 
     /// `clock` is now in unix milliseconds.
     init(secrets: [Secret], tolerance: Duration, clock: @escaping () -> Int64 = WallClock.unixMilliseconds) {
         signature = GroupA.BodySignature(header: "Linear-Signature", encoding: .hex(prefix: ""), secrets: secrets, digest: .sha256)
-        self.tolerance = tolerance
-        self.clock = clock
+        self.tolerance = GroupA.Tolerance(duration: tolerance, clock: clock)
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
@@ -40,7 +38,7 @@ final class LinearProvider: GroupA.TimestampProvider {
             return number.doubleValue.flatMap { abs($0) < 1e15 ? Int64($0) : nil }  // the schema says Float
         }
         guard let timestamp else { throw VerificationFailure("missing_signature", "body has no webhookTimestamp") }
-        try GroupA.checkTolerance(timestamp: timestamp, now: clock(), tolerance: tolerance, bothWays: true)
+        try tolerance.check(timestamp, bothWays: true)
     }
 
     /// Type `<type>.<action>` (`Issue.create`), time `createdAt`, subject `data.id`. The event id is the

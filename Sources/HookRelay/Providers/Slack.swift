@@ -18,26 +18,16 @@ public enum SlackPreset: ProviderPreset {
 }
 
 final class SlackProvider: GroupA.TimestampProvider {
-    private let keys: [HMACKey]
-    private let tolerance: Duration
-    private let clock: () -> Int64
+    private let signature: GroupA.V0Signature
 
     /// `clock` is now in unix milliseconds.
     init(secrets: [Secret], tolerance: Duration, clock: @escaping () -> Int64 = WallClock.unixMilliseconds) {
-        keys = GroupA.keys(secrets, .sha256)
-        self.tolerance = tolerance
-        self.clock = clock
+        signature = GroupA.V0Signature(signatureHeader: "X-Slack-Signature", timestampHeader: "X-Slack-Request-Timestamp",
+                                       secrets: secrets, tolerance: GroupA.Tolerance(duration: tolerance, clock: clock))
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        let signature = try GroupA.header("X-Slack-Signature", in: request)
-        let timestamp = try GroupA.header("X-Slack-Request-Timestamp", in: request)
-        guard let seconds = GroupA.unixTimestamp(timestamp), timestamp.utf8.count <= 10 else {
-            throw .malformedHeader("X-Slack-Request-Timestamp")
-        }
-        guard let mac = GroupA.hexMAC(signature, prefix: "v0=", length: 32) else { throw .malformedHeader("X-Slack-Signature") }
-        try GroupA.requireMatch(keys, mac, "v0:", timestamp, ":", request.body)
-        try GroupA.checkTolerance(timestamp: seconds * 1000, now: clock(), tolerance: tolerance, bothWays: true)
+        try signature.verify(request)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

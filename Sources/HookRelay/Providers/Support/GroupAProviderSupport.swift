@@ -94,13 +94,60 @@ enum GroupA {
         return Int64(text)
     }
 
-    /// Throws `stale_timestamp` when `timestamp` (ms) is older than `now - tolerance`, or, with `bothWays`, newer than
-    /// `now + tolerance`. The reason says by how many whole seconds.
-    static func checkTolerance(timestamp: Int64, now: Int64, tolerance: Duration, bothWays: Bool) throws(VerificationFailure) {
-        let allowed = tolerance.components.seconds * 1000 + tolerance.components.attoseconds / 1_000_000_000_000_000
-        let age = now &- timestamp
-        if age > allowed { throw .timestampOutsideTolerance(by: max(1, (age - allowed + 999) / 1000)) }
-        if bothWays, -age > allowed { throw .timestampOutsideTolerance(by: max(1, (-age - allowed + 999) / 1000)) }
+    /// A source's timestamp tolerance and the clock it is measured against (Slack, Zoom, Calendly, Linear).
+    struct Tolerance {
+        let duration: Duration
+        /// Now, in unix milliseconds.
+        let clock: () -> Int64
+
+        /// Throws `stale_timestamp` when `timestamp` (ms) is older than `now - duration`, or, with `bothWays`, newer
+        /// than `now + duration`. The reason says by how many whole seconds.
+        func check(_ timestamp: Int64, bothWays: Bool) throws(VerificationFailure) {
+            let allowed = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+            let age = clock() &- timestamp
+            if age > allowed { throw .timestampOutsideTolerance(by: max(1, (age - allowed + 999) / 1000)) }
+            if bothWays, -age > allowed { throw .timestampOutsideTolerance(by: max(1, (-age - allowed + 999) / 1000)) }
+        }
+    }
+
+    /// Slack's and Zoom's scheme: `<signature header>: v0=<hex>`, the HMAC-SHA256 of `v0:{timestamp}:{raw body}`,
+    /// where the timestamp header is unix seconds (at most 10 digits) that must be within the tolerance both ways.
+    struct V0Signature {
+        let signatureHeader: String
+        let timestampHeader: String
+        let keys: [HMACKey]
+        let tolerance: Tolerance
+
+        init(signatureHeader: String, timestampHeader: String, secrets: [Secret], tolerance: Tolerance) {
+            self.signatureHeader = signatureHeader
+            self.timestampHeader = timestampHeader
+            keys = GroupA.keys(secrets, .sha256)
+            self.tolerance = tolerance
+        }
+
+        /// Checks the headers, the MAC and the timestamp, in that order; throws why not.
+        func verify(_ request: WebhookRequest) throws(VerificationFailure) {
+            let (mac, timestamp, seconds) = try parse(request)
+            try GroupA.requireMatch(keys, mac, "v0:", timestamp, ":", request.body)
+            try tolerance.check(seconds * 1000, bothWays: true)
+        }
+
+        /// The index in ``keys`` of the secret that signed `request`; nil when none did or the headers do not parse.
+        func signingKeyIndex(of request: WebhookRequest) -> Int? {
+            guard let parsed = try? parse(request) else { return nil }
+            return GroupA.matchingKey(keys, parsed.mac, "v0:", parsed.timestamp, ":", request.body)
+        }
+
+        /// The signature and timestamp headers, parsed; throws why not.
+        private func parse(_ request: WebhookRequest) throws(VerificationFailure) -> (mac: [UInt8], timestamp: String, seconds: Int64) {
+            let signature = try GroupA.header(signatureHeader, in: request)
+            let timestamp = try GroupA.header(timestampHeader, in: request)
+            guard let seconds = GroupA.unixTimestamp(timestamp), timestamp.utf8.count <= 10 else {
+                throw .malformedHeader(timestampHeader)
+            }
+            guard let mac = GroupA.hexMAC(signature, prefix: "v0=", length: 32) else { throw .malformedHeader(signatureHeader) }
+            return (mac, timestamp, seconds)
+        }
     }
 
     // MARK: Configuration
