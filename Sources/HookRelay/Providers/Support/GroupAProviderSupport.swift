@@ -61,6 +61,7 @@ enum GroupA {
             case base64
         }
 
+        /// The header that carries the MAC.
         let header: String
         let encoding: Encoding
         private let keys: [HMACKey]
@@ -96,6 +97,7 @@ enum GroupA {
 
     /// A source's timestamp tolerance and the clock it is measured against (Slack, Zoom, Calendly, Linear).
     struct Tolerance {
+        /// How far from now a timestamp may be.
         let duration: Duration
         /// Now, in unix milliseconds.
         let clock: () -> Int64
@@ -113,8 +115,11 @@ enum GroupA {
     /// Slack's and Zoom's scheme: `<signature header>: v0=<hex>`, the HMAC-SHA256 of `v0:{timestamp}:{raw body}`,
     /// where the timestamp header is unix seconds (at most 10 digits) that must be within the tolerance both ways.
     struct V0Signature {
+        /// The header with `v0=<hex>`.
         let signatureHeader: String
+        /// The header with the signed timestamp.
         let timestampHeader: String
+        /// One per configured secret, in order.
         let keys: [HMACKey]
         let tolerance: Tolerance
 
