@@ -194,9 +194,7 @@ final class AsanaProvider: Provider {
             throw VerificationFailure("missing_secret", "no webhook secret yet: the X-Hook-Secret handshake has not happened")
         }
         guard let signature = Hex.decode(header), signature.count == 32 else { throw .malformedHeader(AsanaPreset.signatureHeader) }
-        var matched = false
-        for key in keys where key.isValidAuthenticationCode(signature, for: request.body) { matched = true }
-        guard matched else { throw .noMatch(secrets: keys.count) }
+        try GroupD.requireMatch(signature, keys: keys, request.body)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

@@ -8,29 +8,19 @@ public enum BitbucketPreset: ProviderPreset {
     public static let optionKeys: [String] = []
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder, hint: "the webhook's Secret", signsTimestamp: false) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        func makeProvider(context: ProviderContext) -> any Provider { BitbucketProvider(secrets: secrets) }
+        GroupA.factory(BitbucketProvider.self, settings, source: source, decoder: &decoder, hint: "the webhook's Secret")
     }
 }
 
-final class BitbucketProvider: Provider {
-    private let keys: [HMACKey]
+final class BitbucketProvider: GroupA.SecretsProvider {
+    private let signature: GroupA.BodySignature
 
     init(secrets: [Secret]) {
-        keys = GroupA.keys(secrets, .sha256)
+        signature = GroupA.BodySignature(header: "X-Hub-Signature", encoding: .hex(prefix: "sha256="), secrets: secrets, digest: .sha256)
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        let value = try GroupA.header("X-Hub-Signature", in: request)
-        guard let mac = GroupA.hexMAC(value, prefix: "sha256=", length: 32) else { throw .malformedHeader("X-Hub-Signature") }
-        try GroupA.requireMatch(keys, mac, request.body)
+        try signature.verify(request)
     }
 
     /// Type `X-Event-Key` (`repo:push`, `pullrequest:created`; Data Center: also the body's `eventKey`), id

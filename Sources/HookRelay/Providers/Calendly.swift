@@ -9,31 +9,20 @@ public enum CalendlyPreset: ProviderPreset {
     static let defaultTolerance: Duration = .seconds(180)
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder,
-                               hint: "the webhook signing key: the signing_key you set on the subscription, or your OAuth app's key",
-                               signsTimestamp: true) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let tolerance: Duration
-        func makeProvider(context: ProviderContext) -> any Provider { CalendlyProvider(secrets: secrets, tolerance: tolerance) }
+        GroupA.factory(CalendlyProvider.self, settings, source: source, decoder: &decoder,
+                       hint: "the webhook signing key: the signing_key you set on the subscription, or your OAuth app's key",
+                       defaultTolerance: defaultTolerance)
     }
 }
 
-final class CalendlyProvider: Provider {
+final class CalendlyProvider: GroupA.TimestampProvider {
     private let keys: [HMACKey]
-    private let tolerance: Duration
-    private let clock: () -> Int64
+    private let tolerance: GroupA.Tolerance
 
     /// `clock` is now in unix milliseconds.
     init(secrets: [Secret], tolerance: Duration, clock: @escaping () -> Int64 = WallClock.unixMilliseconds) {
         keys = GroupA.keys(secrets, .sha256)
-        self.tolerance = tolerance
-        self.clock = clock
+        self.tolerance = GroupA.Tolerance(duration: tolerance, clock: clock)
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
@@ -59,7 +48,7 @@ final class CalendlyProvider: Provider {
         guard signatures.contains(where: { GroupA.matchingKey(keys, $0, timestamp, ".", request.body) != nil }) else {
             throw .noMatch(secrets: keys.count)
         }
-        try GroupA.checkTolerance(timestamp: seconds * 1000, now: clock(), tolerance: tolerance, bothWays: false)
+        try tolerance.check(seconds * 1000, bothWays: false)
     }
 
     /// Type `event` (`invitee.created`), time `created_at`, subject `payload.uri` (the invitee or submission). Calendly

@@ -41,13 +41,11 @@ final class DiscordProvider: Provider {
     static let epoch: Int64 = 1_420_070_400_000
 
     private let key: PublicKey
-    private let toleranceSeconds: Int64?
-    private let clock: () -> Int64
+    private let tolerance: OptionalTolerance
 
     init(key: PublicKey, tolerance: Duration?, clock: @escaping () -> Int64 = { WallClock.unixSeconds() }) {
         self.key = key
-        toleranceSeconds = tolerance?.components.seconds
-        self.clock = clock
+        self.tolerance = OptionalTolerance(tolerance, clock: clock)
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
@@ -55,13 +53,7 @@ final class DiscordProvider: Provider {
         guard let timestamp = request.headers.valueBytes(Self.timestampHeader) else { throw .missingHeader(Self.timestampHeader) }
         guard let signature = Hex.decode(header), signature.count == 64 else { throw .malformedHeader(Self.signatureHeader) }
         guard key.verifyEd25519(signature: signature, message: timestamp, request.body) else { throw .noMatch(secrets: 1) }
-        guard let toleranceSeconds else { return }
-        guard !timestamp.isEmpty, timestamp.count <= 18, timestamp.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let t = Int64(String(decoding: timestamp, as: UTF8.self)) else {
-            throw .malformedHeader(Self.timestampHeader)
-        }
-        let skew = abs(clock() - t)
-        if skew > toleranceSeconds { throw .timestampOutsideTolerance(by: skew - toleranceSeconds) }
+        try tolerance.check(timestamp, header: Self.timestampHeader)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

@@ -12,20 +12,12 @@ public enum DropboxPreset: ProviderPreset {
     static let signatureHeader = "X-Dropbox-Signature"
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard decoder.requireSecrets(settings, of: source, "dropbox needs at least one secret (the app secret, App Console → Settings)") else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, split: settings.split)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let split: Bool
-        func makeProvider(context: ProviderContext) -> any Provider { DropboxProvider(secrets: secrets, split: split) }
+        decoder.secretsAndSplitFactory(DropboxProvider.self, settings, of: source,
+                                       "dropbox needs at least one secret (the app secret, App Console → Settings)")
     }
 }
 
-final class DropboxProvider: Provider {
+final class DropboxProvider: SecretsAndSplitProvider {
     private let keys: [HMACKey]
     private let split: Bool
 
@@ -37,18 +29,13 @@ final class DropboxProvider: Provider {
     var allowedMethods: [String] { ["GET", "POST"] }
 
     func unsignedHandshake(_ request: WebhookRequest) -> HTTPResponse? {
-        guard request.method == "GET" else { return nil }
-        guard let challenge = GroupD.queryValue("challenge", in: request) else { return .text(400, "missing challenge parameter") }
-        guard GroupD.isEchoable(challenge) else { return .text(400, "malformed challenge parameter") }
-        return GroupD.plainEcho(challenge)
+        GroupD.answerChallenge("challenge", in: request) { GroupD.plainEcho($0) }
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
         guard let header = request.headers.valueBytes(DropboxPreset.signatureHeader) else { throw .missingHeader(DropboxPreset.signatureHeader) }
         guard let signature = Hex.decode(header), signature.count == 32 else { throw .malformedHeader(DropboxPreset.signatureHeader) }
-        var matched = false
-        for key in keys where key.isValidAuthenticationCode(signature, for: request.body) { matched = true }
-        guard matched else { throw .noMatch(secrets: keys.count) }
+        try GroupD.requireMatch(signature, keys: keys, request.body)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

@@ -10,38 +10,27 @@ public enum GitHubPreset: ProviderPreset {
     public static let optionKeys: [String] = []
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder, hint: "the webhook's secret", signsTimestamp: false) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        func makeProvider(context: ProviderContext) -> any Provider { GitHubProvider(secrets: secrets) }
+        GroupA.factory(GitHubProvider.self, settings, source: source, decoder: &decoder, hint: "the webhook's secret")
     }
 }
 
-final class GitHubProvider: Provider {
-    private let keys: [HMACKey]
-    private let legacyKeys: [HMACKey]
+final class GitHubProvider: GroupA.SecretsProvider {
+    private let signature: GroupA.BodySignature
+    private let legacySignature: GroupA.BodySignature
 
     init(secrets: [Secret]) {
-        keys = GroupA.keys(secrets, .sha256)
-        legacyKeys = GroupA.keys(secrets, .sha1)
+        signature = GroupA.BodySignature(header: "X-Hub-Signature-256", encoding: .hex(prefix: "sha256="), secrets: secrets, digest: .sha256)
+        legacySignature = GroupA.BodySignature(header: "X-Hub-Signature", encoding: .hex(prefix: "sha1="), secrets: secrets, digest: .sha1)
     }
 
+    /// The SHA-256 header when present, else the legacy SHA-1 one.
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        if request.headers.contains("X-Hub-Signature-256") {
-            let value = try GroupA.header("X-Hub-Signature-256", in: request)
-            guard let mac = GroupA.hexMAC(value, prefix: "sha256=", length: 32) else { throw .malformedHeader("X-Hub-Signature-256") }
-            try GroupA.requireMatch(keys, mac, request.body)
-        } else if request.headers.contains("X-Hub-Signature") {
-            let value = try GroupA.header("X-Hub-Signature", in: request)
-            guard let mac = GroupA.hexMAC(value, prefix: "sha1=", length: 20) else { throw .malformedHeader("X-Hub-Signature") }
-            try GroupA.requireMatch(legacyKeys, mac, request.body)
+        if request.headers.contains(signature.header) {
+            try signature.verify(request)
+        } else if request.headers.contains(legacySignature.header) {
+            try legacySignature.verify(request)
         } else {
-            throw .missingHeader("X-Hub-Signature-256")
+            throw .missingHeader(signature.header)
         }
     }
 

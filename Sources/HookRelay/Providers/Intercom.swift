@@ -7,30 +7,20 @@ public enum IntercomPreset: ProviderPreset {
     public static let optionKeys: [String] = []
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder,
-                               hint: "the app's client secret from Developer Hub → Basic information", signsTimestamp: false) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        func makeProvider(context: ProviderContext) -> any Provider { IntercomProvider(secrets: secrets) }
+        GroupA.factory(IntercomProvider.self, settings, source: source, decoder: &decoder,
+                       hint: "the app's client secret from Developer Hub → Basic information")
     }
 }
 
-final class IntercomProvider: Provider {
-    private let keys: [HMACKey]
+final class IntercomProvider: GroupA.SecretsProvider {
+    private let signature: GroupA.BodySignature
 
     init(secrets: [Secret]) {
-        keys = GroupA.keys(secrets, .sha1)
+        signature = GroupA.BodySignature(header: "X-Hub-Signature", encoding: .hex(prefix: "sha1="), secrets: secrets, digest: .sha1)
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        let value = try GroupA.header("X-Hub-Signature", in: request)
-        guard let mac = GroupA.hexMAC(value, prefix: "sha1=", length: 20) else { throw .malformedHeader("X-Hub-Signature") }
-        try GroupA.requireMatch(keys, mac, request.body)
+        try signature.verify(request)
     }
 
     /// Type `topic` (`conversation.user.created`), id the notification's `id` (`notif_…`, kept across retries), time

@@ -10,35 +10,24 @@ public enum LinearPreset: ProviderPreset {
     static let defaultTolerance: Duration = .seconds(60)
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder, hint: "the webhook's signing secret", signsTimestamp: true) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let tolerance: Duration
-        func makeProvider(context: ProviderContext) -> any Provider { LinearProvider(secrets: secrets, tolerance: tolerance) }
+        GroupA.factory(LinearProvider.self, settings, source: source, decoder: &decoder,
+                       hint: "the webhook's signing secret",
+                       defaultTolerance: defaultTolerance)
     }
 }
 
-final class LinearProvider: Provider {
-    private let keys: [HMACKey]
-    private let tolerance: Duration
-    private let clock: () -> Int64
+final class LinearProvider: GroupA.TimestampProvider {
+    private let signature: GroupA.BodySignature
+    private let tolerance: GroupA.Tolerance
 
     /// `clock` is now in unix milliseconds.
     init(secrets: [Secret], tolerance: Duration, clock: @escaping () -> Int64 = WallClock.unixMilliseconds) {
-        keys = GroupA.keys(secrets, .sha256)
-        self.tolerance = tolerance
-        self.clock = clock
+        signature = GroupA.BodySignature(header: "Linear-Signature", encoding: .hex(prefix: ""), secrets: secrets, digest: .sha256)
+        self.tolerance = GroupA.Tolerance(duration: tolerance, clock: clock)
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        let value = try GroupA.header("Linear-Signature", in: request)
-        guard let mac = GroupA.hexMAC(value, prefix: "", length: 32) else { throw .malformedHeader("Linear-Signature") }
-        try GroupA.requireMatch(keys, mac, request.body)
+        try signature.verify(request)
         // A signed body that is not JSON is refused by interpret (400); only JSON can carry the timestamp.
         guard (try? Payload.validateJSON(request.body)) != nil else { return }
         let timestamp: Int64? = request.body.withUnsafeBytes { bytes in
@@ -49,7 +38,7 @@ final class LinearProvider: Provider {
             return number.doubleValue.flatMap { abs($0) < 1e15 ? Int64($0) : nil }  // the schema says Float
         }
         guard let timestamp else { throw VerificationFailure("missing_signature", "body has no webhookTimestamp") }
-        try GroupA.checkTolerance(timestamp: timestamp, now: clock(), tolerance: tolerance, bothWays: true)
+        try tolerance.check(timestamp, bothWays: true)
     }
 
     /// Type `<type>.<action>` (`Issue.create`), time `createdAt`, subject `data.id`. The event id is the

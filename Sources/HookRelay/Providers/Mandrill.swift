@@ -14,17 +14,11 @@ public enum MandrillPreset: ProviderPreset {
         let url = GroupB.requirePublicURL(settings, of: source, decoder: &decoder,
                                           "mandrill signs the webhook URL: set publicURL to it exactly as entered in Mandrill")
         guard hasSecrets, url != nil else { return nil }
-        return Factory(secrets: settings.secrets, split: settings.split)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let split: Bool
-        func makeProvider(context: ProviderContext) -> any Provider { MandrillProvider(secrets: secrets, split: split) }
+        return SecretsAndSplitFactory<MandrillProvider>(settings)
     }
 }
 
-final class MandrillProvider: Provider {
+final class MandrillProvider: SecretsAndSplitProvider {
     private let keys: [HMACKey]
     private let split: Bool
 

@@ -8,20 +8,12 @@ public enum QuickBooksPreset: ProviderPreset {
     public static let optionKeys: [String] = []
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard decoder.requireSecrets(settings, of: source, "quickbooks needs at least one secret: the app's webhooks Verifier Token") else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, split: settings.split)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let split: Bool
-        func makeProvider(context: ProviderContext) -> any Provider { QuickBooksProvider(secrets: secrets, split: split) }
+        decoder.secretsAndSplitFactory(QuickBooksProvider.self, settings, of: source,
+                                       "quickbooks needs at least one secret: the app's webhooks Verifier Token")
     }
 }
 
-final class QuickBooksProvider: Provider {
+final class QuickBooksProvider: SecretsAndSplitProvider {
     private let keys: [HMACKey]
     private let split: Bool
 
@@ -33,9 +25,7 @@ final class QuickBooksProvider: Provider {
     static let header = "intuit-signature"
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        guard let value = request.headers[Self.header] else { throw .missingHeader(Self.header) }
-        guard let signature = GroupB.base64Signature(value, .sha256) else { throw .malformedHeader(Self.header) }
-        guard GroupB.matches(signature, keys: keys, { $0.append(request.body) }) else { throw .noMatch(secrets: keys.count) }
+        try GroupB.verifyBodySignature(request, header: Self.header, keys: keys, .sha256)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

@@ -8,29 +8,19 @@ public enum RazorpayPreset: ProviderPreset {
     public static let optionKeys: [String] = []
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder, hint: "the webhook's secret", signsTimestamp: false) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        func makeProvider(context: ProviderContext) -> any Provider { RazorpayProvider(secrets: secrets) }
+        GroupA.factory(RazorpayProvider.self, settings, source: source, decoder: &decoder, hint: "the webhook's secret")
     }
 }
 
-final class RazorpayProvider: Provider {
-    private let keys: [HMACKey]
+final class RazorpayProvider: GroupA.SecretsProvider {
+    private let signature: GroupA.BodySignature
 
     init(secrets: [Secret]) {
-        keys = GroupA.keys(secrets, .sha256)
+        signature = GroupA.BodySignature(header: "X-Razorpay-Signature", encoding: .hex(prefix: ""), secrets: secrets, digest: .sha256)
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        let value = try GroupA.header("X-Razorpay-Signature", in: request)
-        guard let mac = GroupA.hexMAC(value, prefix: "", length: 32) else { throw .malformedHeader("X-Razorpay-Signature") }
-        try GroupA.requireMatch(keys, mac, request.body)
+        try signature.verify(request)
     }
 
     /// Type `event` (`payment.captured`), time `created_at` (s), subject the id of the first entity the event

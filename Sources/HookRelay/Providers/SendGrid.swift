@@ -57,15 +57,13 @@ final class SendGridProvider: Provider {
     static let timestampHeader = "X-Twilio-Email-Event-Webhook-Timestamp"
 
     private let key: PublicKey
-    private let toleranceSeconds: Int64?
+    private let tolerance: OptionalTolerance
     private let split: Bool
-    private let clock: () -> Int64
 
     init(key: PublicKey, tolerance: Duration?, split: Bool = true, clock: @escaping () -> Int64 = { WallClock.unixSeconds() }) {
         self.key = key
-        toleranceSeconds = tolerance?.components.seconds
+        self.tolerance = OptionalTolerance(tolerance, clock: clock)
         self.split = split
-        self.clock = clock
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
@@ -75,13 +73,7 @@ final class SendGridProvider: Provider {
             throw .malformedHeader(Self.signatureHeader)
         }
         guard key.verifyECDSA(signature: signature, message: timestamp, request.body) else { throw .noMatch(secrets: 1) }
-        guard let toleranceSeconds else { return }
-        guard !timestamp.isEmpty, timestamp.count <= 18, timestamp.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let t = Int64(String(decoding: timestamp, as: UTF8.self)) else {
-            throw .malformedHeader(Self.timestampHeader)
-        }
-        let skew = abs(clock() - t)
-        if skew > toleranceSeconds { throw .timestampOutsideTolerance(by: skew - toleranceSeconds) }
+        try tolerance.check(timestamp, header: Self.timestampHeader)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

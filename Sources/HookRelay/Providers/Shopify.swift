@@ -8,29 +8,19 @@ public enum ShopifyPreset: ProviderPreset {
     public static let optionKeys: [String] = []
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder, hint: "the app's client secret", signsTimestamp: false) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        func makeProvider(context: ProviderContext) -> any Provider { ShopifyProvider(secrets: secrets) }
+        GroupA.factory(ShopifyProvider.self, settings, source: source, decoder: &decoder, hint: "the app's client secret")
     }
 }
 
-final class ShopifyProvider: Provider {
-    private let keys: [HMACKey]
+final class ShopifyProvider: GroupA.SecretsProvider {
+    private let signature: GroupA.BodySignature
 
     init(secrets: [Secret]) {
-        keys = GroupA.keys(secrets, .sha256)
+        signature = GroupA.BodySignature(header: "X-Shopify-Hmac-Sha256", encoding: .base64, secrets: secrets, digest: .sha256)
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        let value = try GroupA.header("X-Shopify-Hmac-Sha256", in: request)
-        guard let mac = GroupA.base64MAC(value, length: 32) else { throw .malformedHeader("X-Shopify-Hmac-Sha256") }
-        try GroupA.requireMatch(keys, mac, request.body)
+        try signature.verify(request)
     }
 
     /// Type `X-Shopify-Topic` (`orders/create`), id `X-Shopify-Webhook-Id` (the same on every retry of one delivery;

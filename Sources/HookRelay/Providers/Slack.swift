@@ -11,40 +11,23 @@ public enum SlackPreset: ProviderPreset {
     static let defaultTolerance: Duration = .seconds(300)
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder, hint: "the app's Signing Secret", signsTimestamp: true) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let tolerance: Duration
-        func makeProvider(context: ProviderContext) -> any Provider { SlackProvider(secrets: secrets, tolerance: tolerance) }
+        GroupA.factory(SlackProvider.self, settings, source: source, decoder: &decoder,
+                       hint: "the app's Signing Secret",
+                       defaultTolerance: defaultTolerance)
     }
 }
 
-final class SlackProvider: Provider {
-    private let keys: [HMACKey]
-    private let tolerance: Duration
-    private let clock: () -> Int64
+final class SlackProvider: GroupA.TimestampProvider {
+    private let signature: GroupA.V0Signature
 
     /// `clock` is now in unix milliseconds.
     init(secrets: [Secret], tolerance: Duration, clock: @escaping () -> Int64 = WallClock.unixMilliseconds) {
-        keys = GroupA.keys(secrets, .sha256)
-        self.tolerance = tolerance
-        self.clock = clock
+        signature = GroupA.V0Signature(signatureHeader: "X-Slack-Signature", timestampHeader: "X-Slack-Request-Timestamp",
+                                       secrets: secrets, tolerance: GroupA.Tolerance(duration: tolerance, clock: clock))
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        let signature = try GroupA.header("X-Slack-Signature", in: request)
-        let timestamp = try GroupA.header("X-Slack-Request-Timestamp", in: request)
-        guard let seconds = GroupA.unixTimestamp(timestamp), timestamp.utf8.count <= 10 else {
-            throw .malformedHeader("X-Slack-Request-Timestamp")
-        }
-        guard let mac = GroupA.hexMAC(signature, prefix: "v0=", length: 32) else { throw .malformedHeader("X-Slack-Signature") }
-        try GroupA.requireMatch(keys, mac, "v0:", timestamp, ":", request.body)
-        try GroupA.checkTolerance(timestamp: seconds * 1000, now: clock(), tolerance: tolerance, bothWays: true)
+        try signature.verify(request)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

@@ -58,9 +58,7 @@ final class TeamsProvider: Provider {
         guard parts.count == 2, parts[0] == "HMAC", let signature = Base64.decode(parts[1]), signature.count == 32 else {
             throw .malformedHeader("Authorization")
         }
-        var matched = false
-        for key in keys where key.isValidAuthenticationCode(signature, for: request.body) { matched = true }
-        guard matched else { throw .noMatch(secrets: keys.count) }
+        try GroupD.requireMatch(signature, keys: keys, request.body)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

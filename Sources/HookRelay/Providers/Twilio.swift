@@ -17,17 +17,11 @@ public enum TwilioPreset: ProviderPreset {
         let url = GroupB.requirePublicURL(settings, of: source, decoder: &decoder,
                                           "twilio signs the URL it calls: set publicURL to the webhook URL exactly as configured in Twilio")
         guard hasSecrets, url != nil else { return nil }
-        return Factory(secrets: settings.secrets, split: settings.split)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let split: Bool
-        func makeProvider(context: ProviderContext) -> any Provider { TwilioProvider(secrets: secrets, split: split) }
+        return SecretsAndSplitFactory<TwilioProvider>(settings)
     }
 }
 
-final class TwilioProvider: Provider {
+final class TwilioProvider: SecretsAndSplitProvider {
     private let sha1Keys: [HMACKey]
     private let sha256Keys: [HMACKey]
     private let split: Bool

@@ -27,11 +27,7 @@ final class TypeformProvider: Provider {
     static let header = "Typeform-Signature"
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        guard let value = request.headers[Self.header] else { throw .missingHeader(Self.header) }
-        guard value.hasPrefix("sha256="), let signature = GroupB.base64Signature(value.dropFirst(7), .sha256) else {
-            throw .malformedHeader(Self.header)
-        }
-        guard GroupB.matches(signature, keys: keys, { $0.append(request.body) }) else { throw .noMatch(secrets: keys.count) }
+        try GroupB.verifyBodySignature(request, header: Self.header, prefix: "sha256=", keys: keys, .sha256)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

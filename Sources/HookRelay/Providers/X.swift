@@ -12,16 +12,8 @@ public enum XPreset: ProviderPreset {
     static let signatureHeader = "x-twitter-webhooks-signature"
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard decoder.requireSecrets(settings, of: source, "x needs at least one secret (the app's consumer secret, \"API Key Secret\")") else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, split: settings.split)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let split: Bool
-        func makeProvider(context: ProviderContext) -> any Provider { XProvider(secrets: secrets, split: split) }
+        decoder.secretsAndSplitFactory(XProvider.self, settings, of: source,
+                                       "x needs at least one secret (the app's consumer secret, \"API Key Secret\")")
     }
 
     /// `sha256=<base64>` of the CRC token under `key`.
@@ -30,7 +22,7 @@ public enum XPreset: ProviderPreset {
     }
 }
 
-final class XProvider: Provider {
+final class XProvider: SecretsAndSplitProvider {
     private let keys: [HMACKey]
     private let split: Bool
 
@@ -42,10 +34,9 @@ final class XProvider: Provider {
     var allowedMethods: [String] { ["GET", "POST"] }
 
     func unsignedHandshake(_ request: WebhookRequest) -> HTTPResponse? {
-        guard request.method == "GET" else { return nil }
-        guard let token = GroupD.queryValue("crc_token", in: request) else { return .text(400, "missing crc_token parameter") }
-        guard GroupD.isEchoable(token), let key = keys.first else { return .text(400, "malformed crc_token parameter") }
-        return GroupD.jsonObject(200, "response_token", XPreset.responseToken(token, key: key))
+        GroupD.answerChallenge("crc_token", in: request) { token in
+            keys.first.map { GroupD.jsonObject(200, "response_token", XPreset.responseToken(token, key: $0)) }
+        }
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
@@ -53,9 +44,7 @@ final class XProvider: Provider {
         guard header.hasPrefix("sha256="), let signature = Base64.decode(header.dropFirst(7)), signature.count == 32 else {
             throw .malformedHeader(XPreset.signatureHeader)
         }
-        var matched = false
-        for key in keys where key.isValidAuthenticationCode(signature, for: request.body) { matched = true }
-        guard matched else { throw .noMatch(secrets: keys.count) }
+        try GroupD.requireMatch(signature, keys: keys, request.body)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

@@ -9,18 +9,11 @@ public enum XeroPreset: ProviderPreset {
     public static let optionKeys: [String] = []
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard decoder.requireSecrets(settings, of: source, "xero needs at least one secret: the app's webhook key") else { return nil }
-        return Factory(secrets: settings.secrets, split: settings.split)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let split: Bool
-        func makeProvider(context: ProviderContext) -> any Provider { XeroProvider(secrets: secrets, split: split) }
+        decoder.secretsAndSplitFactory(XeroProvider.self, settings, of: source, "xero needs at least one secret: the app's webhook key")
     }
 }
 
-final class XeroProvider: Provider {
+final class XeroProvider: SecretsAndSplitProvider {
     private let keys: [HMACKey]
     private let split: Bool
 
@@ -32,9 +25,7 @@ final class XeroProvider: Provider {
     static let header = "x-xero-signature"
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        guard let value = request.headers[Self.header] else { throw .missingHeader(Self.header) }
-        guard let signature = GroupB.base64Signature(value, .sha256) else { throw .malformedHeader(Self.header) }
-        guard GroupB.matches(signature, keys: keys, { $0.append(request.body) }) else { throw .noMatch(secrets: keys.count) }
+        try GroupB.verifyBodySignature(request, header: Self.header, keys: keys, .sha256)
     }
 
     func interpret(_ request: WebhookRequest) throws(NormalizationFailure) -> ProviderOutcome {

@@ -10,47 +10,23 @@ public enum ZoomPreset: ProviderPreset {
     static let defaultTolerance: Duration = .seconds(300)
 
     public static func configure(_ settings: SourceSettings, source: ConfigObject, decoder: inout ConfigDecoder) -> (any ProviderFactory)? {
-        guard GroupA.configure(settings, source: source, decoder: &decoder,
-                               hint: "the app's Secret Token from Features → Access → Event Subscriptions", signsTimestamp: true) else {
-            return nil
-        }
-        return Factory(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)
-    }
-
-    struct Factory: ProviderFactory {
-        let secrets: [Secret]
-        let tolerance: Duration
-        func makeProvider(context: ProviderContext) -> any Provider { ZoomProvider(secrets: secrets, tolerance: tolerance) }
+        GroupA.factory(ZoomProvider.self, settings, source: source, decoder: &decoder,
+                       hint: "the app's Secret Token from Features → Access → Event Subscriptions",
+                       defaultTolerance: defaultTolerance)
     }
 }
 
-final class ZoomProvider: Provider {
-    private let keys: [HMACKey]
-    private let tolerance: Duration
-    private let clock: () -> Int64
+final class ZoomProvider: GroupA.TimestampProvider {
+    private let signature: GroupA.V0Signature
 
     /// `clock` is now in unix milliseconds.
     init(secrets: [Secret], tolerance: Duration, clock: @escaping () -> Int64 = WallClock.unixMilliseconds) {
-        keys = GroupA.keys(secrets, .sha256)
-        self.tolerance = tolerance
-        self.clock = clock
-    }
-
-    /// The signature and timestamp headers, parsed; throws why not.
-    private func signature(of request: WebhookRequest) throws(VerificationFailure) -> (mac: [UInt8], timestamp: String, seconds: Int64) {
-        let signature = try GroupA.header("x-zm-signature", in: request)
-        let timestamp = try GroupA.header("x-zm-request-timestamp", in: request)
-        guard let seconds = GroupA.unixTimestamp(timestamp), timestamp.utf8.count <= 10 else {
-            throw .malformedHeader("x-zm-request-timestamp")
-        }
-        guard let mac = GroupA.hexMAC(signature, prefix: "v0=", length: 32) else { throw .malformedHeader("x-zm-signature") }
-        return (mac, timestamp, seconds)
+        signature = GroupA.V0Signature(signatureHeader: "x-zm-signature", timestampHeader: "x-zm-request-timestamp",
+                                       secrets: secrets, tolerance: GroupA.Tolerance(duration: tolerance, clock: clock))
     }
 
     func verify(_ request: WebhookRequest) throws(VerificationFailure) {
-        let (mac, timestamp, seconds) = try signature(of: request)
-        try GroupA.requireMatch(keys, mac, "v0:", timestamp, ":", request.body)
-        try GroupA.checkTolerance(timestamp: seconds * 1000, now: clock(), tolerance: tolerance, bothWays: true)
+        try signature.verify(request)
     }
 
     /// Type `event` (`meeting.started`), time `event_ts` (ms), subject `payload.object.id` (else its `uuid`). Zoom
@@ -67,12 +43,11 @@ final class ZoomProvider: Provider {
                   (1...1024).contains(plainToken.utf8.count) else {
                 throw NormalizationFailure("endpoint.url_validation without payload.plainToken")
             }
-            let parsed = try? signature(of: request)
-            let index = parsed.flatMap { GroupA.matchingKey(keys, $0.mac, "v0:", $0.timestamp, ":", body) } ?? 0
+            let index = signature.signingKeyIndex(of: request) ?? 0
             var json = Array(#"{"plainToken":"#.utf8)
             JSONString.appendQuoted(plainToken, to: &json)
             json += Array(#","encryptedToken":""#.utf8)
-            json += Array(Hex.encode(keys[index].authenticationCode(for: plainToken)).utf8)
+            json += Array(Hex.encode(signature.keys[index].authenticationCode(for: plainToken)).utf8)
             json += Array(#""}"#.utf8)
             return .handshake(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: json))
         }

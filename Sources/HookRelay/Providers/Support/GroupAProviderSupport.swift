@@ -50,6 +50,42 @@ enum GroupA {
         guard matchingKey(keys, mac, repeat each parts) != nil else { throw .noMatch(secrets: keys.count) }
     }
 
+    /// A signature that is an HMAC of the raw body alone, in one header sent once: `<prefix><hex>` (Bitbucket, Jira,
+    /// Razorpay, Intercom, Linear, GitHub) or base64 (Shopify). Any configured secret may match.
+    struct BodySignature {
+        /// How the MAC is written in the header.
+        enum Encoding {
+            /// Hex digits after `prefix`, read by ``GroupA/hexMAC(_:prefix:length:)``.
+            case hex(prefix: String)
+            /// Base64 with padding, read by ``GroupA/base64MAC(_:length:)``.
+            case base64
+        }
+
+        /// The header that carries the MAC.
+        let header: String
+        let encoding: Encoding
+        private let keys: [HMACKey]
+        private let length: Int
+
+        init(header: String, encoding: Encoding, secrets: [Secret], digest: DigestAlgorithm) {
+            self.header = header
+            self.encoding = encoding
+            keys = GroupA.keys(secrets, digest)
+            length = digest.outputByteCount
+        }
+
+        /// Missing or repeated header, a malformed MAC, or no secret whose MAC of the body matches: throws why.
+        func verify(_ request: WebhookRequest) throws(VerificationFailure) {
+            let value = try GroupA.header(header, in: request)
+            let mac: [UInt8]? = switch encoding {
+            case .hex(let prefix): GroupA.hexMAC(value, prefix: prefix, length: length)
+            case .base64: GroupA.base64MAC(value, length: length)
+            }
+            guard let mac else { throw .malformedHeader(header) }
+            try GroupA.requireMatch(keys, mac, request.body)
+        }
+    }
+
     // MARK: Timestamps
 
     /// A unix timestamp in decimal digits only (no sign, no spaces), at most 13 digits (milliseconds until year
@@ -59,13 +95,64 @@ enum GroupA {
         return Int64(text)
     }
 
-    /// Throws `stale_timestamp` when `timestamp` (ms) is older than `now - tolerance`, or, with `bothWays`, newer than
-    /// `now + tolerance`. The reason says by how many whole seconds.
-    static func checkTolerance(timestamp: Int64, now: Int64, tolerance: Duration, bothWays: Bool) throws(VerificationFailure) {
-        let allowed = tolerance.components.seconds * 1000 + tolerance.components.attoseconds / 1_000_000_000_000_000
-        let age = now &- timestamp
-        if age > allowed { throw .timestampOutsideTolerance(by: max(1, (age - allowed + 999) / 1000)) }
-        if bothWays, -age > allowed { throw .timestampOutsideTolerance(by: max(1, (-age - allowed + 999) / 1000)) }
+    /// A source's timestamp tolerance and the clock it is measured against (Slack, Zoom, Calendly, Linear).
+    struct Tolerance {
+        /// How far from now a timestamp may be.
+        let duration: Duration
+        /// Now, in unix milliseconds.
+        let clock: () -> Int64
+
+        /// Throws `stale_timestamp` when `timestamp` (ms) is older than `now - duration`, or, with `bothWays`, newer
+        /// than `now + duration`. The reason says by how many whole seconds.
+        func check(_ timestamp: Int64, bothWays: Bool) throws(VerificationFailure) {
+            let allowed = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+            let age = clock() &- timestamp
+            if age > allowed { throw .timestampOutsideTolerance(by: max(1, (age - allowed + 999) / 1000)) }
+            if bothWays, -age > allowed { throw .timestampOutsideTolerance(by: max(1, (-age - allowed + 999) / 1000)) }
+        }
+    }
+
+    /// Slack's and Zoom's scheme: `<signature header>: v0=<hex>`, the HMAC-SHA256 of `v0:{timestamp}:{raw body}`,
+    /// where the timestamp header is unix seconds (at most 10 digits) that must be within the tolerance both ways.
+    struct V0Signature {
+        /// The header with `v0=<hex>`.
+        let signatureHeader: String
+        /// The header with the signed timestamp.
+        let timestampHeader: String
+        /// One per configured secret, in order.
+        let keys: [HMACKey]
+        let tolerance: Tolerance
+
+        init(signatureHeader: String, timestampHeader: String, secrets: [Secret], tolerance: Tolerance) {
+            self.signatureHeader = signatureHeader
+            self.timestampHeader = timestampHeader
+            keys = GroupA.keys(secrets, .sha256)
+            self.tolerance = tolerance
+        }
+
+        /// Checks the headers, the MAC and the timestamp, in that order; throws why not.
+        func verify(_ request: WebhookRequest) throws(VerificationFailure) {
+            let (mac, timestamp, seconds) = try parse(request)
+            try GroupA.requireMatch(keys, mac, "v0:", timestamp, ":", request.body)
+            try tolerance.check(seconds * 1000, bothWays: true)
+        }
+
+        /// The index in ``keys`` of the secret that signed `request`; nil when none did or the headers do not parse.
+        func signingKeyIndex(of request: WebhookRequest) -> Int? {
+            guard let parsed = try? parse(request) else { return nil }
+            return GroupA.matchingKey(keys, parsed.mac, "v0:", parsed.timestamp, ":", request.body)
+        }
+
+        /// The signature and timestamp headers, parsed; throws why not.
+        private func parse(_ request: WebhookRequest) throws(VerificationFailure) -> (mac: [UInt8], timestamp: String, seconds: Int64) {
+            let signature = try GroupA.header(signatureHeader, in: request)
+            let timestamp = try GroupA.header(timestampHeader, in: request)
+            guard let seconds = GroupA.unixTimestamp(timestamp), timestamp.utf8.count <= 10 else {
+                throw .malformedHeader(timestampHeader)
+            }
+            guard let mac = GroupA.hexMAC(signature, prefix: "v0=", length: 32) else { throw .malformedHeader(signatureHeader) }
+            return (mac, timestamp, seconds)
+        }
     }
 
     // MARK: Configuration
@@ -79,6 +166,48 @@ enum GroupA {
                             at: source["tolerance"]?.position ?? source.position, path: source.path.appending("tolerance"))
         }
         return decoder.requireSecrets(settings, of: source, "\(settings.provider) needs at least one secret (\(hint))")
+    }
+
+    /// A provider made from the source's secrets alone (its preset signs no timestamp).
+    protocol SecretsProvider: Provider {
+        init(secrets: [Secret])
+    }
+
+    /// A provider made from the source's secrets and timestamp tolerance; `clock` is now in unix milliseconds.
+    protocol TimestampProvider: Provider {
+        init(secrets: [Secret], tolerance: Duration, clock: @escaping () -> Int64)
+    }
+
+    /// Makes a ``SecretsProvider`` per event loop.
+    struct SecretsFactory<Made: SecretsProvider>: ProviderFactory {
+        let secrets: [Secret]
+        func makeProvider(context: ProviderContext) -> any Provider { Made(secrets: secrets) }
+    }
+
+    /// Makes a ``TimestampProvider`` per event loop, on the wall clock.
+    struct TimestampFactory<Made: TimestampProvider>: ProviderFactory {
+        let secrets: [Secret]
+        let tolerance: Duration
+        func makeProvider(context: ProviderContext) -> any Provider {
+            Made(secrets: secrets, tolerance: tolerance, clock: WallClock.unixMilliseconds)
+        }
+    }
+
+    /// The factory of a preset that signs no timestamp, after the common checks (see
+    /// ``configure(_:source:decoder:hint:signsTimestamp:)``); nil when they fail.
+    static func factory<Made: SecretsProvider>(_ provider: Made.Type, _ settings: SourceSettings, source: ConfigObject,
+                                               decoder: inout ConfigDecoder, hint: String) -> (any ProviderFactory)? {
+        guard configure(settings, source: source, decoder: &decoder, hint: hint, signsTimestamp: false) else { return nil }
+        return SecretsFactory<Made>(secrets: settings.secrets)
+    }
+
+    /// The factory of a preset that signs a timestamp, after the common checks; the source's `tolerance`, else
+    /// `defaultTolerance`. Nil when the checks fail.
+    static func factory<Made: TimestampProvider>(_ provider: Made.Type, _ settings: SourceSettings, source: ConfigObject,
+                                                 decoder: inout ConfigDecoder, hint: String,
+                                                 defaultTolerance: Duration) -> (any ProviderFactory)? {
+        guard configure(settings, source: source, decoder: &decoder, hint: hint, signsTimestamp: true) else { return nil }
+        return TimestampFactory<Made>(secrets: settings.secrets, tolerance: settings.tolerance ?? defaultTolerance)
     }
 
     // MARK: JSON fields

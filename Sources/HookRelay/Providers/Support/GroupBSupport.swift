@@ -30,6 +30,17 @@ enum GroupB {
         return matched
     }
 
+    /// Checks `<header>: <prefix><base64 HMAC of the raw body>` (the header's first value, `prefix` matched exactly)
+    /// against every key: missing header, malformed signature, or no match, each thrown as such.
+    static func verifyBodySignature(_ request: WebhookRequest, header: String, prefix: String = "", keys: [HMACKey],
+                                    _ algorithm: DigestAlgorithm) throws(VerificationFailure) {
+        guard let value = request.headers[header] else { throw .missingHeader(header) }
+        guard value.hasPrefix(prefix), let signature = base64Signature(value.dropFirst(prefix.count), algorithm) else {
+            throw .malformedHeader(header)
+        }
+        guard matches(signature, keys: keys, { $0.append(request.body) }) else { throw .noMatch(secrets: keys.count) }
+    }
+
     /// A base64 signature of `algorithm`'s length, or nil.
     static func base64Signature(_ text: some StringProtocol, _ algorithm: DigestAlgorithm) -> [UInt8]? {
         guard let bytes = Base64.decode(Substring(String(text)).trimmingASCIISpaces(), padding: .required),

@@ -44,6 +44,17 @@ enum GroupD {
         !text.isEmpty && text.utf8.count <= maxChallengeLength && !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
+    /// The answer to a `GET ?<parameter>=<challenge>` handshake (Dropbox, X): nil for other methods; 400
+    /// `missing <parameter> parameter` without it; 400 `malformed <parameter> parameter` when it is not echoable or
+    /// `answer` gives nil; else `answer`'s response.
+    static func answerChallenge(_ parameter: String, in request: WebhookRequest,
+                                _ answer: (String) -> HTTPResponse?) -> HTTPResponse? {
+        guard request.method == "GET" else { return nil }
+        guard let challenge = queryValue(parameter, in: request) else { return .text(400, "missing \(parameter) parameter") }
+        guard isEchoable(challenge), let response = answer(challenge) else { return .text(400, "malformed \(parameter) parameter") }
+        return response
+    }
+
     /// A time field as unix milliseconds: an RFC 3339 string, or a number of seconds (fractions kept to the ms).
     static func milliseconds(_ path: [RawJSON.PathComponent], in body: [UInt8]) -> Int64? {
         body.withUnsafeBytes { bytes in
@@ -78,6 +89,14 @@ enum GroupD {
         } else if nodes.isEmpty {
             decoder.error(message, at: source.position, path: path)
         }
+    }
+
+    /// Throws `bad_signature` unless `signature` is the HMAC of `message` under one of `keys`. Every key is tried, so
+    /// the time taken does not say which one matched.
+    static func requireMatch(_ signature: [UInt8], keys: [HMACKey], _ message: some MessageBytes) throws(VerificationFailure) {
+        var matched = false
+        for key in keys where key.isValidAuthenticationCode(signature, for: message) { matched = true }
+        guard matched else { throw .noMatch(secrets: keys.count) }
     }
 
     /// The HMAC keys for `secrets` used as their literal bytes (configure-time checks make them non-empty).
