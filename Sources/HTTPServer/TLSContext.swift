@@ -45,6 +45,9 @@ final class SSLContext: @unchecked Sendable {
         }
         _ = COpenSSL_SSL_CTX_set_server_options(ctx)
         _ = COpenSSL_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
+        // Read what the socket has into OpenSSL's buffer in one read(2), not a 5-byte record header and then the
+        // record (the event loop asks `SSL_has_pending` before reading again).
+        COpenSSL_SSL_CTX_set_read_ahead(ctx, 1)
         guard SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!MD5:!RC4:!3DES") == 1 else {
             throw TLSError("SSL_CTX_set_cipher_list")
         }
