@@ -33,6 +33,10 @@ final class Connection {
     let id: UInt64
     let peer: IPAddress?
     let peerText: String
+    /// The client address of a request that no trusted proxy forwarded: the peer, as `IPAddress` prints it.
+    let peerClientText: String
+    /// Whether the peer is a trusted proxy (its requests' forwarding headers are read).
+    let peerIsTrustedProxy: Bool
     let ssl: OpaquePointer?
     var parser: HTTPRequestParser
     var head: HTTPRequestHead?
@@ -55,11 +59,14 @@ final class Connection {
     /// Shutdown: finish the request in progress, then close.
     var isDraining = false
 
-    init(fd: Int32, id: UInt64, peer: IPAddress?, peerText: String, ssl: OpaquePointer?, limits: HTTPLimits, now: UInt64) {
+    init(fd: Int32, id: UInt64, peer: IPAddress?, peerText: String, peerIsTrustedProxy: Bool, ssl: OpaquePointer?, limits: HTTPLimits,
+         now: UInt64) {
         self.fd = fd
         self.id = id
         self.peer = peer
         self.peerText = peerText
+        peerClientText = peer?.description ?? peerText
+        self.peerIsTrustedProxy = peerIsTrustedProxy
         self.ssl = ssl
         parser = HTTPRequestParser(limits: limits)
         timer = ConnectionTimer(limits: limits, acceptedAt: now)
@@ -193,7 +200,9 @@ final class EventLoop {
                 SSL_set_accept_state(ssl)
             }
             let peerText = ListenAddress.host(of: peerStorage)
-            let connection = Connection(fd: fd, id: nextConnectionID, peer: IPAddress(peerText), peerText: peerText,
+            let peer = IPAddress(peerText)
+            let connection = Connection(fd: fd, id: nextConnectionID, peer: peer, peerText: peerText,
+                                        peerIsTrustedProxy: peer.map(shared.clientAddresses.isTrusted) ?? false,
                                         ssl: ssl, limits: limits, now: now)
             nextConnectionID += 1
             if Int(fd) >= connections.count {
@@ -243,7 +252,8 @@ final class EventLoop {
         }
     }
 
-    /// Reads what the socket has (TLS: until OpenSSL wants more), parses, dispatches.
+    /// Reads what the socket has, parses, dispatches. TLS: until OpenSSL holds nothing more (decrypted or still
+    /// encrypted); what is left in the socket comes with the next (level-triggered) event, so no read ends in EAGAIN.
     private func readAvailable(_ connection: Connection) {
         guard !connection.isReadClosed else { return }
         let wasIdle = connection.parser.isIdle
@@ -253,7 +263,8 @@ final class EventLoop {
                 let n = SSL_read(ssl, scratch.baseAddress, Int32(scratch.count))
                 if n > 0 {
                     connection.parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<Int(n)]))
-                    continue
+                    if SSL_has_pending(ssl) == 1 { continue }
+                    break
                 }
                 let error = SSL_get_error(ssl, n)
                 if error == SSL_ERROR_WANT_READ { break }
@@ -329,9 +340,12 @@ final class EventLoop {
                     connection.timer.stopReading()
                 }
                 connection.timer.requestCompleted(at: now, moreBuffered: !last && !connection.parser.isIdle)
-                let client = connection.peer.map { shared.clientAddresses.clientAddress(peer: $0, headers: head.headers).description }
+                var client = connection.peerClientText
+                if connection.peerIsTrustedProxy, let peer = connection.peer {
+                    client = shared.clientAddresses.clientAddress(peer: peer, headers: head.headers).description
+                }
                 let request = HTTPRequest(head: head, body: body, trailers: trailers, peerAddress: connection.peerText,
-                                          clientAddress: client ?? connection.peerText, isSecure: connection.ssl != nil)
+                                          clientAddress: client, isSecure: connection.ssl != nil)
                 handler.handle(request, responder: HTTPResponder(mailbox: mailbox, fd: connection.fd,
                                                                  connectionID: connection.id, sequence: sequence))
             }
