@@ -108,14 +108,19 @@ public struct HTTPResponse: Sendable {
 
     /// A `text/plain` response with a short reason, as the server's own errors carry.
     public static func text(_ status: Int, _ text: String, closesConnection: Bool = false) -> HTTPResponse {
-        HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")]),
-                     body: Array((text + "\n").utf8), closesConnection: closesConnection)
+        var body = Array(text.utf8)
+        body.append(UInt8(ascii: "\n"))
+        return HTTPResponse(status: status, headers: textHeaders, body: body, closesConnection: closesConnection)
     }
 
     /// An `application/json` response with `json` as the exact body.
     public static func json(_ status: Int, _ json: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: Array(json.utf8))
+        HTTPResponse(status: status, headers: jsonHeaders, body: Array(json.utf8))
     }
+
+    /// Built once and shared (copy-on-write), so the common responses allocate only their bodies.
+    private static let textHeaders = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")])
+    private static let jsonHeaders = HTTPHeaders([("Content-Type", "application/json")])
 
     /// The standard reason phrase for `status`.
     public static func reasonPhrase(_ status: Int) -> String {
