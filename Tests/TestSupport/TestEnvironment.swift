@@ -93,19 +93,37 @@ public final class HookrelayProcess: @unchecked Sendable {
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.collected += String(decoding: data, as: UTF8.self)
-            let text = self.collected
-            self.lineWaiters.removeAll { needle, semaphore in
-                if text.contains(needle) { semaphore.signal(); return true }
-                return false
-            }
-            self.lock.unlock()
-        }
         try process.run()
+        // A thread of its own reads the output with read(2) from its own descriptor until EOF (the child exited;
+        // Foundation closed the parent's write end after spawning). Not `readabilityHandler`: on Linux its handler
+        // can run after the pipe's handle was closed, and `availableData` then traps (seen in CI: EINVAL).
+        let fd = fcntl(pipe.fileHandleForReading.fileDescriptor, F_DUPFD_CLOEXEC, 0)
+        guard fd >= 0 else { throw TestClientError("cannot duplicate the output pipe: errno \(errno)") }
+        let reader = Thread { [weak self] in
+            var buffer = [UInt8](repeating: 0, count: 16_384)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0, let self else { break }
+                self.append(String(decoding: buffer[0..<n], as: UTF8.self))
+            }
+            close(fd)
+            self?.outputFinished.signal()
+        }
+        reader.start()
+    }
+
+    private let outputFinished = DispatchSemaphore(value: 0)
+
+    private func append(_ text: String) {
+        lock.lock()
+        collected += text
+        let all = collected
+        lineWaiters.removeAll { needle, semaphore in
+            if all.contains(needle) { semaphore.signal(); return true }
+            return false
+        }
+        lock.unlock()
     }
 
     deinit {
@@ -173,9 +191,22 @@ public final class HookrelayProcess: @unchecked Sendable {
     }
 
     /// Waits for exit (up to `timeout`); returns the exit status, or nil if it is still running.
+    /// After an exit, ``output`` holds everything the process printed (up to 5 s more for the reader to drain it).
     public func waitForExit(timeout: Double = 15) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
+        if process.isRunning { return nil }
+        lock.lock()
+        let drained = outputDrained
+        lock.unlock()
+        if !drained, outputFinished.wait(timeout: .now() + 5) == .success {
+            lock.lock()
+            outputDrained = true
+            lock.unlock()
+        }
+        return process.terminationStatus
     }
+
+    /// Whether a ``waitForExit(timeout:)`` saw the reader reach EOF (``outputFinished`` signals once).
+    private var outputDrained = false
 }
