@@ -118,6 +118,11 @@ public struct HTTPResponse: Sendable {
         HTTPResponse(status: status, headers: jsonHeaders, body: Array(json.utf8))
     }
 
+    /// An `application/json` response with already encoded `body` bytes.
+    public static func json(_ status: Int, bytes body: [UInt8]) -> HTTPResponse {
+        HTTPResponse(status: status, headers: jsonHeaders, body: body)
+    }
+
     /// Built once and shared (copy-on-write), so the common responses allocate only their bodies.
     private static let textHeaders = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")])
     private static let jsonHeaders = HTTPHeaders([("Content-Type", "application/json")])

@@ -3,9 +3,6 @@ import HookRelay
 
 /// How `events` prints stored events.
 enum EventListing {
-    /// An event's overall state (``StoredEvent/status``).
-    static func status(_ event: StoredEvent) -> String { event.status }
-
     /// The stored envelope with `"status"` added as its last member, on one line (``StoredEvent/envelopeWithStatus(singleLine:)``).
     static func jsonLine(_ event: StoredEvent) -> String {
         String(decoding: event.envelopeWithStatus(singleLine: true), as: UTF8.self)
@@ -15,7 +12,7 @@ enum EventListing {
         let header = ["RECEIVED", "ID", "SOURCE", "TYPE", "STATUS", "DELIVERED"]
         let rows = events.map { event in
             [RFC3339.string(fromUnixSeconds: event.receivedAt / 1000), event.id, event.source, event.type,
-             status(event), "\(event.summary.delivered)/\(event.summary.total)"]
+             event.status, "\(event.summary.delivered)/\(event.summary.total)"]
         }
         return alignedTable(header: header, rows: rows, empty: "no events")
     }

@@ -340,7 +340,7 @@ import Testing
         let db = try SQLiteConnection(path: SQLiteStore.databasePath(in: directory.path), mode: .readOnly, busyTimeoutMillis: 1000)
         defer { db.close() }
 
-        for sql in [DeliveryStatements.dueSQL(excluding: false), DeliveryStatements.dueSQL(excluding: true), SQLiteStoreReader.nextDueSQL] {
+        for sql in [DeliveryStatements.dueSQL(excluding: false), DeliveryStatements.dueSQL(excluding: true), SQLiteStoreReader.nextDueAllSQL] {
             let plan = try db.queryPlan(sql)
             let byID = Dictionary(plan.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             func isUnderMerge(_ node: (id: Int, parent: Int, detail: String)) -> Bool {

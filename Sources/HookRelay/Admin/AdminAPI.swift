@@ -203,7 +203,7 @@ public final class AdminAPI: Sendable {
     }
 
     static func json(_ value: JSONOutput, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: value.encoded())
+        .json(status, bytes: value.encoded())
     }
 
     static func error(_ status: Int, _ message: String) -> HTTPResponse {

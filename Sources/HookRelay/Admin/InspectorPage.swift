@@ -440,7 +440,7 @@ enum InspectorPage {
     }
 
     /// The page with its security headers; never cached (a new build may change it).
-    static var response: HTTPResponse {
+    static let response: HTTPResponse = {
         HTTPResponse(status: 200, headers: HTTPHeaders([
             ("Content-Type", "text/html; charset=utf-8"),
             ("Content-Security-Policy", contentSecurityPolicy),
@@ -449,5 +449,5 @@ enum InspectorPage {
             ("Referrer-Policy", "no-referrer"),
             ("Cache-Control", "no-store"),
         ]), body: html)
-    }
+    }()
 }

@@ -311,7 +311,7 @@ private final class DispatcherLoop {
     private func complete(_ sent: SentDelivery, _ answer: AttemptResultValue, now: Int64) {
         let delivery = sent.claimed
         let name = delivery.destination
-        guard let settings = policySettings[name], var policy = policies[name] else {
+        guard policySettings[name] != nil, var policy = policies[name] else {
             postpone(delivery, until: now)
             return
         }
@@ -329,34 +329,38 @@ private final class DispatcherLoop {
                                       eventReceivedAt: delivery.receivedAt, now: now, using: &random)
         policies[name] = policy
         let state: DeliveryResult.Outcome
-        let log = owner.log.with(["event.id": delivery.eventID, "source": delivery.source, "destination": name, "route": delivery.route,
-                                  "delivery.id": "\(delivery.id)", "delivery.attempt": "\(attemptNumber)",
-                                  "status": value.status.map(String.init) ?? "-", "duration_ms": "\(value.durationMs)"])
+        let errorText: String?
         switch outcome {
         case .delivered:
             state = .delivered
+            errorText = nil
             owner.metricsRef?.observeAttempt(destination: name, outcome: .delivered, durationMilliseconds: value.durationMs)
-            log.debug("delivered")
+            // The common case: the attempt's log context is built only when its line is written.
+            if owner.log.level <= .debug { attemptLog(delivery, value, attemptNumber).debug("delivered") }
         case .retry(let at, let reason):
             state = .retrying(nextAttemptAt: at)
+            errorText = reason
             expectDue(at: at)
             owner.metricsRef?.observeAttempt(destination: name, outcome: .retry, durationMilliseconds: value.durationMs)
-            log.info("delivery failed; will retry", ["error": reason, "delivery.next_attempt_at": RFC3339.string(fromUnixMilliseconds: at)])
+            attemptLog(delivery, value, attemptNumber).info("delivery failed; will retry",
+                                                            ["error": reason, "delivery.next_attempt_at": RFC3339.string(fromUnixMilliseconds: at)])
         case .dead(let reason, let flagDestination):
             state = .dead(reason: reason)
+            errorText = reason
             owner.metricsRef?.observeAttempt(destination: name, outcome: .dead, durationMilliseconds: value.durationMs)
-            log.warning(flagDestination ? "delivery dead; the destination looks broken" : "delivery dead",
-                        ["error": reason, "destination.broken": "\(flagDestination)"])
-        }
-        let errorText: String? = switch outcome {
-        case .delivered: nil
-        case .retry(_, let reason): reason
-        case .dead(let reason, _): reason
+            attemptLog(delivery, value, attemptNumber).warning(flagDestination ? "delivery dead; the destination looks broken" : "delivery dead",
+                                                               ["error": reason, "destination.broken": "\(flagDestination)"])
         }
         results.append(DeliveryResult(delivery, startedAt: sent.startedAt, durationMilliseconds: Int64(value.durationMs),
                                       statusCode: value.status, error: errorText ?? value.error?.description,
                                       responseHead: value.bodyPrefix, outcome: state))
-        _ = settings
+    }
+
+    /// The logger for one finished attempt, with its delivery's context.
+    private func attemptLog(_ delivery: ClaimedDelivery, _ value: AttemptResultValue, _ attemptNumber: Int) -> Logger {
+        owner.log.with(["event.id": delivery.eventID, "source": delivery.source, "destination": delivery.destination,
+                        "route": delivery.route, "delivery.id": "\(delivery.id)", "delivery.attempt": "\(attemptNumber)",
+                        "status": value.status.map(String.init) ?? "-", "duration_ms": "\(value.durationMs)"])
     }
 
     /// Hands `delivery` back to the store, due at `until`, without counting an attempt.

@@ -148,7 +148,6 @@ final class SQLiteConnection {
     }
 
     /// The SQLite library version, for diagnostics.
-    static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 }
 
 /// A prepared statement. Text is bound `SQLITE_TRANSIENT` (SQLite copies it); blobs are bound

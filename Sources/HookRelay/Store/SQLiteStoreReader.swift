@@ -130,42 +130,29 @@ public final class SQLiteStoreReader: EventStoreReader {
         }
     }
 
-    /// `nextDueSQL` for deliveries to destinations other than those in the JSON array `?2` (paused ones): the scan
-    /// for the first unleased row walks past the excluded destinations' rows, like a claim that excludes them.
-    static let nextDueExcludingSQL: String = {
-        func earliest(_ status: String) -> String {
-            """
-            SELECT CASE WHEN lease_until > ?1 THEN max(lease_until, next_attempt_at) ELSE next_attempt_at END AS due
-            FROM deliveries
-            WHERE status = '\(status)' AND destination NOT IN (SELECT value FROM json_each(?2)) AND next_attempt_at <= coalesce(
-                (SELECT next_attempt_at FROM deliveries
-                 WHERE status = '\(status)' AND (lease_until IS NULL OR lease_until <= ?1)
-                   AND destination NOT IN (SELECT value FROM json_each(?2))
-                 ORDER BY next_attempt_at LIMIT 1),
-                9223372036854775807)
-            """
-        }
-        return "SELECT min(due) FROM (\(earliest("pending")) UNION ALL \(earliest("retrying")))"
-    }()
-
     /// The earliest time a delivery becomes claimable, per status: index order on
     /// `deliveries_due (status, next_attempt_at)` reaches the leased rows first (they were due when claimed),
     /// then the first row not leased at `now`; nothing after that row can be due sooner. So the scan is
-    /// bounded by the deliveries in flight, not by the backlog.
-    static let nextDueSQL: String = {
+    /// bounded by the deliveries in flight, not by the backlog. ?1 now; `excluding`: ?2 a JSON array of destinations
+    /// (paused ones) whose rows the scan walks past, like a claim that excludes them.
+    static func nextDueSQL(excluding: Bool) -> String {
+        let notExcluded = excluding ? " AND destination NOT IN (SELECT value FROM json_each(?2))" : ""
         func earliest(_ status: String) -> String {
             """
             SELECT CASE WHEN lease_until > ?1 THEN max(lease_until, next_attempt_at) ELSE next_attempt_at END AS due
             FROM deliveries
-            WHERE status = '\(status)' AND next_attempt_at <= coalesce(
+            WHERE status = '\(status)'\(notExcluded) AND next_attempt_at <= coalesce(
                 (SELECT next_attempt_at FROM deliveries
-                 WHERE status = '\(status)' AND (lease_until IS NULL OR lease_until <= ?1)
+                 WHERE status = '\(status)' AND (lease_until IS NULL OR lease_until <= ?1)\(notExcluded)
                  ORDER BY next_attempt_at LIMIT 1),
                 9223372036854775807)
             """
         }
         return "SELECT min(due) FROM (\(earliest("pending")) UNION ALL \(earliest("retrying")))"
-    }()
+    }
+
+    static let nextDueAllSQL = nextDueSQL(excluding: false)
+    static let nextDueExcludingSQL = nextDueSQL(excluding: true)
 
     public func nextDueTime(now: Int64) throws(StoreError) -> Int64? {
         try nextDueTime(now: now, excludingDestinations: [])
@@ -174,19 +161,11 @@ public final class SQLiteStoreReader: EventStoreReader {
     /// ``nextDueTime(now:)`` ignoring deliveries to `excludingDestinations` (those the dispatcher does not claim).
     public func nextDueTime(now: Int64, excludingDestinations excluded: Set<String>) throws(StoreError) -> Int64? {
         try read { db throws(StoreError) in
-            let statement = try db.cachedStatement(excluded.isEmpty ? Self.nextDueSQL : Self.nextDueExcludingSQL,
+            let statement = try db.cachedStatement(excluded.isEmpty ? Self.nextDueAllSQL : Self.nextDueExcludingSQL,
                                                    context: "select next due time")
             defer { statement.reset() }
             try statement.bind(now, at: 1)
-            if !excluded.isEmpty {
-                var json: [UInt8] = [UInt8(ascii: "[")]
-                for (index, name) in excluded.sorted().enumerated() {
-                    if index > 0 { json.append(UInt8(ascii: ",")) }
-                    JSONString.appendQuoted(name, to: &json)
-                }
-                json.append(UInt8(ascii: "]"))
-                try statement.bind(String(decoding: json, as: UTF8.self), at: 2)
-            }
+            if !excluded.isEmpty { try statement.bind(DeliveryStatements.jsonArray(excluded.sorted()), at: 2) }
             guard try statement.step() else { return nil }
             return statement.optionalInt64(0)
         }

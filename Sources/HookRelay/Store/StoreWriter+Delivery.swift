@@ -16,6 +16,17 @@ struct DeliveryStatements {
     let insertAttempt: SQLiteStatement
     let requeueByID: SQLiteStatement
 
+    /// `names` as a JSON array of strings, for `json_each` (the destinations a claim or due-time query skips).
+    static func jsonArray(_ names: [String]) -> String {
+        var json: [UInt8] = [UInt8(ascii: "[")]
+        for (index, name) in names.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            JSONString.appendQuoted(name, to: &json)
+        }
+        json.append(UInt8(ascii: "]"))
+        return String(decoding: json, as: UTF8.self)
+    }
+
     /// Due ids, oldest due first: ?1 now, ?2 limit, ?3 excluded destinations (a JSON array).
     static func dueSQL(excluding: Bool) -> String {
         func run(_ status: String) -> String {
@@ -92,15 +103,7 @@ extension StoreWriter {
         defer { select.reset() }
         try select.bind(request.now, at: 1)
         try select.bind(Int64(limit), at: 2)
-        if !request.excludedDestinations.isEmpty {
-            var json: [UInt8] = [UInt8(ascii: "[")]
-            for (index, name) in request.excludedDestinations.enumerated() {
-                if index > 0 { json.append(UInt8(ascii: ",")) }
-                JSONString.appendQuoted(name, to: &json)
-            }
-            json.append(UInt8(ascii: "]"))
-            try select.bind(String(decoding: json, as: UTF8.self), at: 3)
-        }
+        if !request.excludedDestinations.isEmpty { try select.bind(DeliveryStatements.jsonArray(request.excludedDestinations), at: 3) }
         var ids: [Int64] = []
         ids.reserveCapacity(limit)
         while try select.step() { ids.append(select.int64(0)) }
