@@ -22,8 +22,7 @@ enum DeliveriesCommand {
 
     static func statuses(_ text: String?) -> [DeliveryStatus]? {
         guard let text else { return [] }
-        if text == "failed" { return [.retrying, .dead] }
-        return DeliveryStatus(rawValue: text).map { [$0] }
+        return [DeliveryStatus].selection(text)
     }
 
     /// The filter the arguments ask for.

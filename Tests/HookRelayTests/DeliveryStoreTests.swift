@@ -241,9 +241,9 @@ import Testing
         let allDone = ThreadSignal(autoReset: false)
         for _ in 0..<2 {
             try StoreThread.start {
-                let deadline = StoreClock.wallMillis() + 60_000
-                while delivered.value < total, StoreClock.wallMillis() < deadline {
-                    let now = StoreClock.wallMillis()
+                let deadline = WallClock.unixMilliseconds() + 60_000
+                while delivered.value < total, WallClock.unixMilliseconds() < deadline {
+                    let now = WallClock.unixMilliseconds()
                     guard let result = waitFor({ store.claimDue(now: now, limit: 200, leaseMilliseconds: 600_000, completion: $0) }),
                           case .success(let batch) = result
                     else {
@@ -290,7 +290,7 @@ import Testing
         #expect(counts.values.allSatisfy { $0 == 1 }, "a delivery was claimed twice")
         #expect(delivered.value == total)
         #expect(try store.deliveries(matching: DeliveryFilter(statuses: [.delivered], limit: total + 1)).count == total)
-        #expect(try store.nextDueTime(now: StoreClock.wallMillis()) == nil)
+        #expect(try store.nextDueTime(now: WallClock.unixMilliseconds()) == nil)
         #expect(try count(store, "SELECT count(*) FROM attempts") == Int64(total))
         #expect(store.stats.resultsRecorded == total && store.stats.resultsIgnored == 0)
         #expect(store.stats.requestsStored == total && store.stats.requestsFailed == 0 && store.stats.deliveryOperationsFailed == 0)

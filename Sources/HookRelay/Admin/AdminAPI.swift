@@ -284,10 +284,8 @@ struct QueryParameters {
         guard let text = values["status"] else { return [] }
         var statuses: [DeliveryStatus] = []
         for name in text.split(separator: ",") {
-            if name == "failed" {
-                statuses += [.retrying, .dead]
-            } else if let status = DeliveryStatus(rawValue: String(name)) {
-                statuses.append(status)
+            if let named = [DeliveryStatus].selection(name) {
+                statuses += named
             } else {
                 throw AdminError(400, "status must be pending, retrying, delivered, dead or failed")
             }

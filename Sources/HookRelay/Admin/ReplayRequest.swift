@@ -170,12 +170,10 @@ public struct ReplayRequest: Sendable, Equatable {
 
     /// `dead`, `retrying`, or `failed` (both).
     public static func statuses(_ text: String) throws(ReplayRequestError) -> [DeliveryStatus] {
-        switch text {
-        case "failed": return [.retrying, .dead]
-        case "dead": return [.dead]
-        case "retrying": return [.retrying]
-        default: throw ReplayRequestError("status must be dead, retrying or failed, not \"\(text)\"")
+        guard let statuses = [DeliveryStatus].selection(text), statuses.allSatisfy(replayableStatuses.contains) else {
+            throw ReplayRequestError("status must be dead, retrying or failed, not \"\(text)\"")
         }
+        return statuses
     }
 
     /// A lower time bound, unix ms: a duration counted back from `now`, or an RFC 3339 time.

@@ -29,6 +29,12 @@ extension EventStore {
 extension [DeliveryStatus] {
     /// Retrying and dead: what `--status failed` selects (`DeliveryFilter(statuses: .failed)`).
     public static var failed: [DeliveryStatus] { [.retrying, .dead] }
+
+    /// The statuses a filter word names: a status's raw value, or `failed` (``failed``); nil for anything else.
+    public static func selection(_ name: some StringProtocol) -> [DeliveryStatus]? {
+        if name == "failed" { return failed }
+        return DeliveryStatus(rawValue: String(name)).map { [$0] }
+    }
 }
 
 extension EventStoreReader {

@@ -30,7 +30,7 @@ public struct RetentionPolicy: Sendable, Equatable {
     func cutoffs(now: Int64) -> (delivered: Int64, failed: Int64) {
         func cutoff(_ age: Duration?) -> Int64 {
             guard let age else { return .min }
-            let (difference, overflow) = now.subtractingReportingOverflow(StoreClock.milliseconds(of: age))
+            let (difference, overflow) = now.subtractingReportingOverflow(Milliseconds.of(age))
             return overflow ? .min : difference
         }
         return (cutoff(delivered), cutoff(failed))

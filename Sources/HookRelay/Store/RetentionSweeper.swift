@@ -63,7 +63,7 @@ public final class RetentionSweeper: Sendable {
     }
 
     private func run() {
-        let milliseconds = Int(max(1, StoreClock.milliseconds(of: interval)))
+        let milliseconds = Int(max(1, Milliseconds.of(interval)))
         repeat {
             sweep()
         } while !stopping.wait(milliseconds: milliseconds)

@@ -59,7 +59,7 @@ public final class SQLiteStore: EventStore {
         public var maxQueuedDeliveryOperations = 10_000
         public var maxClaimBytes = 64 << 20
         public var requeueChunk = 10_000
-        public var clock: @Sendable () -> Int64 = { StoreClock.wallMillis() }
+        public var clock: @Sendable () -> Int64 = { WallClock.unixMilliseconds() }
         public var commitObserver: (@Sendable (CommitSample) -> Void)?
 
         /// The defaults.
@@ -99,7 +99,7 @@ public final class SQLiteStore: EventStore {
 
         let path = Self.databasePath(in: dataDirectory)
         try StoreFiles.createPrivateFile(path)
-        let busyMillis = Int32(clamping: StoreClock.milliseconds(of: configuration.busyTimeout))
+        let busyMillis = Int32(clamping: Milliseconds.of(configuration.busyTimeout))
         let writeConnection = try SQLiteConnection(path: path, mode: .readWrite, busyTimeoutMillis: busyMillis)
         try Self.configureForWriting(writeConnection)
         try StoreSchema.migrate(writeConnection, now: configuration.clock())
@@ -107,7 +107,7 @@ public final class SQLiteStore: EventStore {
 
         let maintenanceConnection = try SQLiteConnection(path: path, mode: .readWrite, busyTimeoutMillis: busyMillis)
         try Self.configureForWriting(maintenanceConnection)
-        let checkpointMillis = StoreClock.milliseconds(of: configuration.checkpointBusyTimeout)
+        let checkpointMillis = Milliseconds.of(configuration.checkpointBusyTimeout)
         try maintenanceConnection.execute("PRAGMA busy_timeout = \(max(0, checkpointMillis))", context: "set busy timeout")
         let reader = try SQLiteStoreReader(path: path, busyTimeoutMillis: busyMillis)
         let shared = StoreShared(configuration: configuration, lockFile: lockFD)

@@ -26,7 +26,7 @@ final class StoreMaintenance {
 
     /// The maintenance thread's loop, until the writer has stopped.
     func run() {
-        let interval = Int(max(1, StoreClock.milliseconds(of: shared.configuration.checkpointInterval)))
+        let interval = Int(max(1, Milliseconds.of(shared.configuration.checkpointInterval)))
         var commitsSeen = 0
         var walNeedsTruncate = false
         while !shared.maintenanceStop.wait(milliseconds: interval) {

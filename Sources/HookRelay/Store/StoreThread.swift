@@ -108,19 +108,6 @@ final class ThreadSignal: @unchecked Sendable {
 
 /// Wall-clock and monotonic time for the store.
 enum StoreClock {
-    /// Unix time in milliseconds.
-    static func wallMillis() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-    }
-
-    /// `duration` in whole milliseconds.
-    static func milliseconds(of duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-
     /// A monotonic reading in microseconds, for durations.
     static func monotonicMicros() -> Int64 {
         var now = timespec()
