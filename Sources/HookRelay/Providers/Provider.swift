@@ -179,12 +179,18 @@ struct SignatureHeaderItems: Sequence, IteratorProtocol {
 
     /// A run of 1 to 18 ASCII digits as a number (so it cannot overflow); anything else is `nil`.
     static func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
-        guard !digits.isEmpty, digits.count <= 18 else { return nil }
-        var value: Int64 = 0
-        for byte in digits {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
-        }
-        return value
+        asciiDecimal(digits, maxDigits: 18)
     }
+}
+
+/// A run of 1 to `maxDigits` (at most 18, so it cannot overflow) ASCII digits as a number: no sign, no spaces;
+/// anything else is `nil`.
+func asciiDecimal(_ digits: some Collection<UInt8>, maxDigits: Int) -> Int64? {
+    guard !digits.isEmpty, digits.count <= min(maxDigits, 18) else { return nil }
+    var value: Int64 = 0
+    for byte in digits {
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+        value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+    }
+    return value
 }

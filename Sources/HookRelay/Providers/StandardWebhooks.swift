@@ -145,8 +145,7 @@ struct StandardWebhooksVerifier {
             throw .missingHeader(headers.signature[0])
         }
         guard !id.isEmpty else { throw .malformedHeader(headers.id[0]) }
-        guard !timestamp.isEmpty, timestamp.utf8.count <= 18, timestamp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let t = Int64(timestamp) else {
+        guard let t = asciiDecimal(timestamp.utf8, maxDigits: 18) else {
             throw .malformedHeader(timestampName)
         }
         var macs: [[UInt8]] = []

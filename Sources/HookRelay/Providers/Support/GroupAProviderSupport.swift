@@ -91,8 +91,7 @@ enum GroupA {
     /// A unix timestamp in decimal digits only (no sign, no spaces), at most 13 digits (milliseconds until year
     /// 2286); nil otherwise.
     static func unixTimestamp(_ text: some StringProtocol) -> Int64? {
-        guard !text.isEmpty, text.utf8.count <= 13, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return Int64(text)
+        asciiDecimal(text.utf8, maxDigits: 13)
     }
 
     /// A source's timestamp tolerance and the clock it is measured against (Slack, Zoom, Calendly, Linear).

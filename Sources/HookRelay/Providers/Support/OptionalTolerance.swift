@@ -15,8 +15,7 @@ struct OptionalTolerance {
     /// 18 decimal digits, and `stale_timestamp` when it is further than the tolerance from now.
     func check(_ timestamp: ArraySlice<UInt8>, header: String) throws(VerificationFailure) {
         guard let seconds else { return }
-        guard !timestamp.isEmpty, timestamp.count <= 18, timestamp.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let t = Int64(String(decoding: timestamp, as: UTF8.self)) else {
+        guard let t = asciiDecimal(timestamp, maxDigits: 18) else {
             throw .malformedHeader(header)
         }
         let skew = abs(clock() - t)
