@@ -304,7 +304,7 @@ enum ServeCommand {
 /// removed when it stops, so `hookrelay replay` finds a running server's admin API without `--admin`. It holds no
 /// secret; the token stays in the environment.
 enum AdminAddressFile {
-    static func path(in data: String) -> String { (data.hasSuffix("/") ? data : data + "/") + "admin.addr" }
+    static func path(in data: String) -> String { filePath("admin.addr", in: data) }
 
     /// Writes the address (owner-only, replaced atomically); best effort.
     static func write(_ address: ListenAddress, to path: String) {

@@ -99,8 +99,13 @@ public struct RouteConfig: Sendable {
     }
 
     static func displayPath(_ directory: String, _ file: String) -> String {
-        (directory.hasSuffix("/") ? directory : directory + "/") + file
+        filePath(file, in: directory)
     }
+}
+
+/// `name` inside `directory`, with exactly one `/` between them whether or not `directory` ends with one.
+public func filePath(_ name: String, in directory: String) -> String {
+    (directory.hasSuffix("/") ? directory : directory + "/") + name
 }
 
 /// Loads files one by one, then resolves references across them.

@@ -71,7 +71,7 @@ public final class SQLiteStore: EventStore {
 
     /// The database file's path inside `dataDirectory`.
     public static func databasePath(in dataDirectory: String) -> String {
-        (dataDirectory.hasSuffix("/") ? dataDirectory : dataDirectory + "/") + databaseFileName
+        filePath(databaseFileName, in: dataDirectory)
     }
 
     /// The schema version this build writes.
@@ -92,7 +92,7 @@ public final class SQLiteStore: EventStore {
     /// and maintenance threads.
     public init(dataDirectory: String, configuration: Configuration = Configuration()) throws(StoreError) {
         try StoreFiles.makeDirectories(dataDirectory)
-        let lockPath = (dataDirectory.hasSuffix("/") ? dataDirectory : dataDirectory + "/") + "hookrelay.lock"
+        let lockPath = filePath("hookrelay.lock", in: dataDirectory)
         let lockFD = try StoreFiles.lockExclusively(lockPath)
         var lockOwned = true
         defer { if lockOwned { Glibc.close(lockFD) } }
