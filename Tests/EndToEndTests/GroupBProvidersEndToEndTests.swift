@@ -17,27 +17,6 @@ private let secrets: [String: String] = Dictionary(uniqueKeysWithValues: provide
 
 private func variable(_ provider: String) -> String { "HOOKRELAY_E2E_\(provider.uppercased())_SECRET" }
 
-/// A free loopback port: URL-signing sources need their `publicURL` before the server starts.
-private func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw GroupBFailure("socket failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw GroupBFailure("bind failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw GroupBFailure("getsockname failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 private struct GroupBFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -53,7 +32,7 @@ private final class GroupBServer {
         directory = try TemporaryDirectory("hookrelay-group-b")
         var lastError: (any Error)?
         for _ in 0..<3 {
-            let port = try freePort()
+            let port = try unusedPort()
             let sources = providers.map { name in
                 let url = urlSigning.contains(name) ? #", "publicURL": "http://127.0.0.1:\#(port)/hooks/\#(name)""# : ""
                 return #"{ "name": "\#(name)", "provider": "\#(name)", "secrets": ["env:\#(variable(name))"]\#(url) }"#

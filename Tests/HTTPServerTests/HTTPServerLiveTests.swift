@@ -103,9 +103,9 @@ struct HTTPServerLiveTests {
         var limits = HTTPLimits()
         limits.headerReadTimeout = .milliseconds(600)
         try withServer(limits: limits) { server in
+            let started = Date()  // before connecting: the server's deadline runs from the accept
             let connection = try TestConnection(port: server.localAddress.port, timeout: 5)
             try connection.send("GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ")
-            let started = Date()
             let response = try connection.readResponse()
             #expect(response.status == 408)
             #expect(connection.waitForClose())

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import HookRelay
+import TestSupport
 
 /// The outbound request builder (DESIGN §7): bodies, headers, Standard Webhooks signatures, auth.
 @Suite struct OutboundRequestTests {
@@ -166,8 +167,8 @@ import Testing
         #expect(OutboundRequest.standardWebhooksKey(Secret("whsec_%%")) == Array("whsec_%%".utf8))
         let request = Self.make(Self.destination(secret: "correct horse battery staple"))
         let signature = request.header("webhook-signature")!
-        let mac = StandardWebhooksCheck.hmacSHA256(key: Array("correct horse battery staple".utf8),
-                                                   message: Array("evt-1.1700000000.".utf8) + request.body)
+        let mac = hmacSHA256(key: Array("correct horse battery staple".utf8),
+                         message: Array("evt-1.1700000000.".utf8) + request.body)
         #expect(signature == "v1," + Data(mac).base64EncodedString())
     }
 
@@ -206,15 +207,8 @@ enum StandardWebhooksCheck {
     static func verify(secret: String, id: String, timestamp: String, body: [UInt8], signature: String) -> Bool {
         let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
         guard let key = Data(base64Encoded: encoded) else { return false }
-        let mac = hmacSHA256(key: Array(key), message: Array("\(id).\(timestamp).".utf8) + body)
+        let mac = TestSupport.hmacSHA256(key: Array(key), message: Array("\(id).\(timestamp).".utf8) + body)
         let expected = "v1," + Data(mac).base64EncodedString()
         return signature.split(separator: " ").contains { $0 == expected }
-    }
-
-    static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var block = key.count > 64 ? Digest.hash(.sha256, key) : key
-        block += [UInt8](repeating: 0, count: 64 - block.count)
-        let inner = Digest.hash(.sha256, block.map { $0 ^ 0x36 } + message)
-        return Digest.hash(.sha256, block.map { $0 ^ 0x5C } + inner)
     }
 }

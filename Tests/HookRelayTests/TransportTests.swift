@@ -426,20 +426,3 @@ func reply(_ status: Int, _ text: String) -> HTTPResponse {
     HTTPResponse(status: status, body: Array(text.utf8))
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
-func unusedPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestClientError("socket failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw TestClientError("bind failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
