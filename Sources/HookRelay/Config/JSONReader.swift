@@ -228,13 +228,7 @@ struct JSONReader {
         guard index + 4 <= bytes.count else { return nil }
         var value: UInt16 = 0
         for c in bytes[index..<(index + 4)] {
-            let digit: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
+            guard let digit = RawJSON.hexValue(c) else { return nil }
             value = value << 4 | UInt16(digit)
         }
         index += 4
