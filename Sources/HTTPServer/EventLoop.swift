@@ -92,6 +92,8 @@ final class EventLoop {
     private var nextConnectionID: UInt64 = 1
     private var liveConnections = 0
     private var encoder = ResponseEncoder()
+    /// The mailbox's messages being processed (``LoopMailbox/take(into:)``; kept to reuse its buffer).
+    private var mailboxBatch: [LoopMailbox.Message] = []
     private let scratch: UnsafeMutableRawBufferPointer
     private let events: UnsafeMutablePointer<epoll_event>
     private let eventCapacity: Int32 = 256
@@ -128,7 +130,7 @@ final class EventLoop {
 
     /// Runs until shutdown completes.
     func run() {
-        mailbox.bind()
+        mailbox.bindToCurrentThread()
         while true {
             let timeout: Int32 = liveConnections == 0 && acceptPausedUntil == nil && shutdownDeadline == nil
                 ? -1 : Int32(clamping: (nextSweep > now ? nextSweep - now : 0) / 1_000_000 + 1)
@@ -312,7 +314,7 @@ final class EventLoop {
             do {
                 event = try connection.parser.next()
             } catch {
-                reject(connection, error)
+                reject(connection, status: error.status, reason: error.reason)
                 return
             }
             guard let event else { break }
@@ -342,7 +344,7 @@ final class EventLoop {
                 connection.timer.requestCompleted(at: now, moreBuffered: !last && !connection.parser.isIdle)
                 var client = connection.peerClientText
                 if connection.peerIsTrustedProxy, let peer = connection.peer {
-                    client = shared.clientAddresses.clientAddress(peer: peer, headers: head.headers).description
+                    client = shared.clientAddresses.clientAddress(trustedPeer: peer, headers: head.headers).description
                 }
                 let request = HTTPRequest(head: head, body: body, trailers: trailers, peerAddress: connection.peerText,
                                           clientAddress: client, isSecure: connection.ssl != nil)
@@ -353,13 +355,14 @@ final class EventLoop {
         if connection.slots.count >= limits.maxPipelinedRequests { connection.timer.stopReading() }
     }
 
-    /// A malformed request: answer its status with a short reason after the responses already owed, then close.
-    private func reject(_ connection: Connection, _ error: HTTPParseError) {
-        handler.rejected(status: error.status)
+    /// A malformed request (or one too slow to arrive): answer `status` with a short reason after the responses
+    /// already owed, then close.
+    private func reject(_ connection: Connection, status: Int, reason: String) {
+        handler.rejected(status: status)
         connection.isReadClosed = true
         connection.timer.stopReading()
         connection.head = nil
-        connection.slots.append(ResponseSlot(response: .text(error.status, error.reason, closesConnection: true),
+        connection.slots.append(ResponseSlot(response: .text(status, reason, closesConnection: true),
                                              isKeepAlive: false, isHeadRequest: false, isHTTP10: false))
         writeReadyResponses(connection)
     }
@@ -368,9 +371,10 @@ final class EventLoop {
 
     private func processMailbox() {
         while true {
-            let messages = mailbox.take()
-            if messages.isEmpty { return }
-            for message in messages {
+            mailboxBatch.removeAll(keepingCapacity: true)
+            mailbox.take(into: &mailboxBatch)
+            if mailboxBatch.isEmpty { return }
+            for message in mailboxBatch {
                 switch message {
                 case .response(let fd, let id, let sequence, let response):
                     guard fd >= 0 && Int(fd) < connections.count, let connection = connections[Int(fd)], connection.id == id,
@@ -550,13 +554,7 @@ final class EventLoop {
             case .headerRead, .bodyRead:
                 // A request that is not arriving in time. Answer 408 only if nothing else is owed first.
                 if connection.slots.isEmpty && !connection.hasPendingOutput && !(connection.parser.isIdle && connection.head == nil) {
-                    connection.isReadClosed = true
-                    connection.timer.stopReading()
-                    connection.head = nil
-                    handler.rejected(status: 408)
-                    connection.slots.append(ResponseSlot(response: .text(408, "request timeout", closesConnection: true),
-                                                         isKeepAlive: false, isHeadRequest: false, isHTTP10: false))
-                    writeReadyResponses(connection)
+                    reject(connection, status: 408, reason: "request timeout")
                 } else {
                     close(connection)
                 }

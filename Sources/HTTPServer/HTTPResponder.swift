@@ -59,7 +59,7 @@ final class LoopMailbox: Sendable {
     }
 
     /// Called by the loop's thread once, before it runs.
-    func bind(toCurrentThread: Void = ()) {
+    func bindToCurrentThread() {
         loopThread.store(UInt(pthread_self()), ordering: .releasing)
     }
 
@@ -76,13 +76,9 @@ final class LoopMailbox: Sendable {
         }
     }
 
-    /// Everything queued so far.
-    func take() -> [Message] {
-        messages.withLock { queue in
-            if queue.isEmpty { return [] }
-            let taken = queue
-            queue.removeAll(keepingCapacity: true)
-            return taken
-        }
+    /// Moves everything queued so far into `batch`, which must be empty: the two arrays trade buffers, so once both
+    /// have grown, taking a batch allocates nothing.
+    func take(into batch: inout [Message]) {
+        messages.withLock { queue in swap(&queue, &batch) }
     }
 }

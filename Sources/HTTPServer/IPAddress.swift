@@ -371,7 +371,12 @@ public struct ClientAddressResolver: Sendable {
 
     /// The client address for a request received from `peer` with `headers`.
     public func clientAddress(peer: IPAddress, headers: HTTPHeaders) -> IPAddress {
-        guard isTrusted(peer) else { return peer }
+        isTrusted(peer) ? clientAddress(trustedPeer: peer, headers: headers) : peer
+    }
+
+    /// ``clientAddress(peer:headers:)`` for a peer already known to be a trusted proxy (the event loop checks once
+    /// per connection).
+    func clientAddress(trustedPeer peer: IPAddress, headers: HTTPHeaders) -> IPAddress {
         let forwarded = headers.values("Forwarded")
         let hops = forwarded.isEmpty
             ? headers.values("X-Forwarded-For").flatMap(Self.forwardedForHops)

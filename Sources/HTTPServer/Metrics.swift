@@ -170,11 +170,10 @@ public final class Histogram: MetricFamily {
         let index = buckets.firstIndex { value <= $0 } ?? buckets.count
         let width = buckets.count
         series.withLock { all in
-            var entry = all[labelValues] ?? (Array(repeating: 0, count: width + 1), 0, 0)
-            entry.counts[index] += 1
-            entry.sum += value
-            entry.count += 1
-            all[labelValues] = entry
+            // In place: copying the entry out would share its counts array and copy it on the increment.
+            all[labelValues, default: (Array(repeating: 0, count: width + 1), 0, 0)].counts[index] += 1
+            all[labelValues]!.sum += value
+            all[labelValues]!.count += 1
         }
     }
 
